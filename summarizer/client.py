@@ -1,0 +1,103 @@
+"""Client: an openai SDK client wrapped by instructor, over our transport chain, built once per setup.
+
+``Engine`` bundles what a call needs and is cheap to reuse: the patched instructor client (sync or
+async), the mode, and the replay store when replaying. Building it once and reusing it across a batch
+avoids rebuilding HTTP pools and clients per request.
+
+Modes are a table, not an if-chain: ``tools`` (function calling), ``json_schema`` (structured
+outputs), ``md_json`` (JSON in a Markdown block, for servers with neither; e.g. some llama.cpp builds).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx2
+import instructor
+import openai
+
+from summarizer import recording, transport
+from summarizer.config import Settings
+from summarizer.errors import ConfigError
+from summarizer.schema import Mode
+
+MODES: dict[str, instructor.Mode] = {
+    "tools": instructor.Mode.TOOLS,
+    "json_schema": instructor.Mode.JSON_SCHEMA,
+    "md_json": instructor.Mode.MD_JSON,
+}
+
+REPLAY_KEY = "replay-no-key"  # the SDK insists on a key; with replay nothing leaves the process
+DEFAULT_TIMEOUT_S = 120.0
+
+
+@dataclass
+class Engine:
+    """A ready instructor client plus what the orchestrator needs to know about it."""
+
+    client: Any  # instructor.Instructor | instructor.AsyncInstructor
+    settings: Settings
+    mode: Mode
+    replay: recording.ReplayStore | None = None
+
+    @property
+    def base_url_host(self) -> str:
+        return urlparse(self.settings.base_url).hostname or self.settings.base_url
+
+
+def _chain(
+    *, is_async: bool, replay: recording.ReplayStore | None, recorder: recording.Recorder | None,
+    policy: transport.RetryPolicy,
+) -> Any:  # fmt: skip
+    base: Any
+    if is_async:
+        base = recording.AsyncReplayTransport(replay) if replay else httpx2.AsyncHTTPTransport()
+        if recorder:
+            base = recording.AsyncRecordingTransport(base, recorder)
+        return transport.AsyncRetryingTransport(transport.AsyncAccountingTransport(base), policy)
+    base = recording.ReplayTransport(replay) if replay else httpx2.HTTPTransport()
+    if recorder:
+        base = recording.RecordingTransport(base, recorder)
+    return transport.RetryingTransport(transport.AccountingTransport(base), policy)
+
+
+def build_engine(
+    settings: Settings,
+    *,
+    mode: Mode = "tools",
+    is_async: bool = False,
+    replay: Path | None = None,
+    record: Path | None = None,
+    provenance: recording.Provenance = "recorded",
+    timeout: float = DEFAULT_TIMEOUT_S,
+    retry: transport.RetryPolicy | None = None,
+    openai_client: openai.OpenAI | openai.AsyncOpenAI | None = None,
+) -> Engine:
+    """Build the client stack once. ``openai_client`` injects a ready SDK client instead."""
+    if mode not in MODES:
+        raise ConfigError(f"unknown mode {mode!r}", hint=f"use one of: {', '.join(MODES)}")
+    if replay is not None and record is not None:
+        raise ConfigError("--replay and --record exclude each other", hint="pick one")
+    store = recording.ReplayStore(replay) if replay is not None else None
+    if openai_client is None:
+        api_key = settings.api_key
+        if api_key is None:
+            if store is None:
+                raise ConfigError("no API key: OPENAI_API_KEY is not set")
+            api_key = REPLAY_KEY
+        recorder = recording.Recorder(record, provenance=provenance, model=settings.model) if record else None
+        chain = _chain(is_async=is_async, replay=store, recorder=recorder, policy=retry or transport.RetryPolicy())
+        sdk_cls = openai.AsyncOpenAI if is_async else openai.OpenAI
+        http_cls = httpx2.AsyncClient if is_async else httpx2.Client
+        openai_client = sdk_cls(
+            api_key=api_key,
+            base_url=settings.base_url,
+            max_retries=0,
+            timeout=timeout,
+            http_client=http_cls(transport=chain, timeout=timeout),
+        )
+    patched = instructor.from_openai(openai_client, mode=MODES[mode])
+    return Engine(client=patched, settings=settings, mode=mode, replay=store)

@@ -1,0 +1,124 @@
+"""Grounding: finding where a quote stands in the article.
+
+A quote is *grounded* when ``locate(quote, source)`` returns a ``Span`` such that ``source[start:end]``
+is the located text. Three passes, first hit wins:
+
+``exact``
+    the quote is a substring of the source, character for character;
+``normalized``
+    equal after folding case, runs of white space, curly vs straight quotes and apostrophes,
+    dashes and ellipses (and trimming quote marks or ellipses the model wrapped around it);
+``fuzzy``
+    the best-aligned window of the normalised source scores at least ``FUZZY_THRESHOLD`` (0-100),
+    the quote is long enough for a score to mean something, and both sides agree on negation
+    ("will not participate" never grounds in "will participate").
+
+Offsets always index the original, unnormalised text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from rapidfuzz import fuzz
+
+MatchKind = Literal["exact", "normalized", "fuzzy"]
+
+FUZZY_THRESHOLD = 90.0
+FUZZY_MIN_CHARS = 24
+
+_CHAR_MAP = {
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'", "\u00b4": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
+}  # fmt: skip
+_ELLIPSIS = "\u2026"
+_TRIM = " \t\r\n\"'.,;:" + _ELLIPSIS
+_NEGATIONS = re.compile(r"\b(not|no|never|nor|without|cannot|n't|won't|none|neither|refuse[sd]?|reject(?:s|ed)?)\b")
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    match: MatchKind
+
+
+def normalize(text: str) -> tuple[str, list[int]]:
+    """Fold ``text`` for comparison; return it with, for each output character, its source index."""
+    out: list[str] = []
+    index: list[int] = []
+    pending_space = -1
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            if pending_space < 0:
+                pending_space = i
+            continue
+        if pending_space >= 0:
+            if out:
+                out.append(" ")
+                index.append(pending_space)
+            pending_space = -1
+        if ch == _ELLIPSIS:
+            folded = "..."
+        else:
+            folded = _CHAR_MAP.get(ch, ch).casefold()
+        for f in folded:
+            out.append(f)
+            index.append(i)
+    return "".join(out), index
+
+
+def _trim(quote: str) -> str:
+    return quote.strip(_TRIM) or quote.strip()
+
+
+def _negations(text: str) -> list[str]:
+    return sorted(_NEGATIONS.findall(text))
+
+
+def _find_whole_words(haystack: str, needle: str) -> int:
+    """First occurrence of ``needle`` that does not start or end inside a word ("UK" is not in "Ukraine")."""
+    at = haystack.find(needle)
+    while at >= 0:
+        end = at + len(needle)
+        cut_left = at > 0 and needle[0].isalnum() and haystack[at - 1].isalnum()
+        cut_right = end < len(haystack) and needle[-1].isalnum() and haystack[end].isalnum()
+        if not (cut_left or cut_right):
+            return at
+        at = haystack.find(needle, at + 1)
+    return -1
+
+
+def locate(quote: str, source: str) -> Span | None:
+    """Where ``quote`` stands in ``source``, or None when it cannot be grounded."""
+    if not quote or not quote.strip():
+        return None
+    at = source.find(quote)
+    if at >= 0:
+        return Span(at, at + len(quote), "exact")
+
+    norm_source, index = normalize(source)
+    norm_quote, _ = normalize(_trim(quote))
+    if not norm_quote:
+        return None
+    at = _find_whole_words(norm_source, norm_quote)
+    if at >= 0:
+        return Span(index[at], index[at + len(norm_quote) - 1] + 1, "normalized")
+
+    if len(norm_quote) < FUZZY_MIN_CHARS or not norm_source:
+        return None
+    found = fuzz.partial_ratio_alignment(norm_quote, norm_source, score_cutoff=FUZZY_THRESHOLD)
+    if found is None or found.dest_end <= found.dest_start:
+        return None
+    window = norm_source[found.dest_start : found.dest_end]
+    if _negations(window) != _negations(norm_quote):
+        return None
+    start, end = index[found.dest_start], index[found.dest_end - 1] + 1
+    while start > 0 and source[start - 1].isalnum() and source[start].isalnum():
+        start -= 1
+    while end < len(source) and source[end].isalnum() and source[end - 1].isalnum():
+        end += 1
+    return Span(start, end, "fuzzy")

@@ -1,0 +1,239 @@
+"""A real OpenAI-compatible HTTP server on 127.0.0.1 for tests and benchmarks.
+
+It speaks ``POST /v1/chat/completions`` in the three shapes instructor asks for (tools, json_schema,
+md_json) and can misbehave on demand: queue ``Fault``s (429 with Retry-After, 500/503), ``Slow``
+answers (past the client timeout), ``Drop`` (close the connection without answering), ``Raw`` bodies
+(malformed JSON) and answers with ``finish_reason="length"`` or a refusal. ``FaultPlan`` injects
+faults on a seeded schedule. Every request body is kept in ``server.requests``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Answer:
+    """A well-formed completion carrying ``data`` (dict → JSON) as the structured answer."""
+
+    data: Any
+    finish_reason: str = "stop"
+    refusal: str | None = None
+    usage: tuple[int, int] = (100, 50)
+    delay: float = 0.0
+
+
+@dataclass
+class Fault:
+    status: int = 500
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str = '{"error": {"message": "injected fault", "type": "server_error"}}'
+
+
+@dataclass
+class Slow:
+    seconds: float
+    then: Any = None  # what to send after the delay (None: an empty 200 JSON)
+
+
+@dataclass
+class Drop:
+    """Close the connection without an answer."""
+
+
+@dataclass
+class Raw:
+    body: str
+    status: int = 200
+
+
+Action = Answer | Fault | Slow | Drop | Raw
+Responder = Callable[[dict[str, Any]], Action]
+
+
+@dataclass
+class FaultPlan:
+    """Fault the first attempt at a request with probability ``rate``, chosen by a seeded RNG."""
+
+    rate: float
+    seed: int = 7
+    kinds: tuple[str, ...] = ("429", "500", "503", "drop", "malformed", "slow")
+    slow_seconds: float = 1.5
+    _rng: random.Random = field(init=False)
+    _seen: set[str] = field(default_factory=set, init=False)
+    faulted: int = field(default=0, init=False)
+    first_attempts: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def pick(self, key: str) -> Action | None:
+        if key in self._seen:
+            return None
+        self._seen.add(key)
+        self.first_attempts += 1
+        if self._rng.random() >= self.rate:
+            return None
+        self.faulted += 1
+        kind = self._rng.choice(self.kinds)
+        return {
+            "429": Fault(429, {"Retry-After": "0"}),
+            "500": Fault(500),
+            "503": Fault(503),
+            "drop": Drop(),
+            "malformed": Raw('{"id": "x", "choices": [ {"index": 0, "message": '),
+            "slow": Slow(self.slow_seconds),
+        }[kind]
+
+
+class OpenAIServer:
+    def __init__(self, responder: Responder | None = None, latency: float = 0.0) -> None:
+        self.queue: deque[Action] = deque()
+        self.responder = responder
+        self.latency = latency
+        self.requests: list[dict[str, Any]] = []
+        self.plan: FaultPlan | None = None
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd.daemon_threads = True
+        self._httpd.request_queue_size = 256
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    def __enter__(self) -> OpenAIServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def enqueue(self, *actions: Action) -> None:
+        self.queue.extend(actions)
+
+    def _next(self, body: dict[str, Any]) -> Action:
+        with self._lock:
+            self.requests.append(body)
+            if self.plan is not None:
+                fault = self.plan.pick(json.dumps(body, sort_keys=True))
+                if fault is not None:
+                    return fault
+            if self.queue:
+                return self.queue.popleft()
+        if self.responder is not None:
+            return self.responder(body)
+        return Fault(500, body='{"error": {"message": "test server has nothing queued"}}')
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:  # keep test output clean
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(length)
+                try:
+                    body = json.loads(raw or b"{}")
+                except ValueError:
+                    body = {}
+                if server.latency:
+                    time.sleep(server.latency)
+                self._act(server._next(body), body)
+
+            def _act(self, action: Action, body: dict[str, Any]) -> None:
+                if isinstance(action, Slow):
+                    time.sleep(action.seconds)
+                    action = action.then or Raw("{}")
+                if isinstance(action, Drop):
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                if isinstance(action, Fault):
+                    self._send(action.status, action.body.encode(), action.headers)
+                elif isinstance(action, Raw):
+                    self._send(action.status, action.body.encode())
+                else:
+                    if action.delay:
+                        time.sleep(action.delay)
+                    self._send(200, json.dumps(completion(body, action)).encode())
+
+            def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(payload)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(payload)
+
+        return Handler
+
+
+def completion(request: dict[str, Any], answer: Answer) -> dict[str, Any]:
+    """A chat.completion in the shape the request's mode expects."""
+    text = answer.data if isinstance(answer.data, str) else json.dumps(answer.data)
+    message: dict[str, Any] = {"role": "assistant", "content": None}
+    if answer.refusal:
+        message["refusal"] = answer.refusal
+    elif request.get("tools"):
+        name = request["tools"][0]["function"]["name"]
+        message["tool_calls"] = [{"id": "call_1", "type": "function", "function": {"name": name, "arguments": text}}]
+    elif request.get("response_format"):
+        message["content"] = text
+    else:
+        message["content"] = f"Here is the brief:\n```json\n{text}\n```"
+    prompt, completion_tokens = answer.usage
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 0,
+        "model": request.get("model", "test-model"),
+        "choices": [{"index": 0, "finish_reason": answer.finish_reason, "message": message}],
+        "usage": {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt + completion_tokens,
+        },
+    }
+
+
+def article_of(request: dict[str, Any]) -> str:
+    """The article text inside a rendered prompt (between the ARTICLE markers)."""
+    user = next(m["content"] for m in request["messages"] if m["role"] == "user")
+    found = re.search(r"<<<ARTICLE (\w+)\n(.*)\nARTICLE \1>>>", user, re.DOTALL)
+    return found.group(2) if found else ""
+
+
+def echo_answer(request: dict[str, Any]) -> Answer:
+    """A plausible, grounded answer built from the article's first sentence (for load tests)."""
+    article = article_of(request)
+    first = re.split(r"(?<=[.!?])\s", article.strip(), maxsplit=1)[0][:200] or article[:50]
+    return Answer(
+        {
+            "summary": first,
+            "actors": [{"name": "Reporter", "type": "other", "affiliation": None}],
+            "positions": [
+                {"actor": "Reporter", "topic": "the news", "stance": "neutral", "statement": first, "evidence": [first]}
+            ],
+            "proposals": [],
+            "risks": [],
+            "support_commitments": [],
+        }
+    )
