@@ -50,15 +50,14 @@ class Engine:
 
 def _chain(
     *, is_async: bool, replay: recording.ReplayStore | None, recorder: recording.Recorder | None,
-    policy: transport.RetryPolicy,
+    policy: transport.RetryPolicy, base: Any = None,
 ) -> Any:  # fmt: skip
-    base: Any
     if is_async:
-        base = recording.AsyncReplayTransport(replay) if replay else httpx2.AsyncHTTPTransport()
+        base = base or (recording.AsyncReplayTransport(replay) if replay else httpx2.AsyncHTTPTransport())
         if recorder:
             base = recording.AsyncRecordingTransport(base, recorder)
         return transport.AsyncRetryingTransport(transport.AsyncAccountingTransport(base), policy)
-    base = recording.ReplayTransport(replay) if replay else httpx2.HTTPTransport()
+    base = base or (recording.ReplayTransport(replay) if replay else httpx2.HTTPTransport())
     if recorder:
         base = recording.RecordingTransport(base, recorder)
     return transport.RetryingTransport(transport.AccountingTransport(base), policy)
@@ -75,8 +74,14 @@ def build_engine(
     timeout: float = DEFAULT_TIMEOUT_S,
     retry: transport.RetryPolicy | None = None,
     openai_client: openai.OpenAI | openai.AsyncOpenAI | None = None,
+    network: httpx2.BaseTransport | httpx2.AsyncBaseTransport | None = None,
 ) -> Engine:
-    """Build the client stack once. ``openai_client`` injects a ready SDK client instead."""
+    """Build the client stack once.
+
+    ``openai_client`` injects a ready SDK client instead (our retry policy, accounting and recording
+    are then bypassed); ``network`` replaces the bottom of the chain, e.g. with an
+    ``httpx2.MockTransport``, keeping everything above it.
+    """
     if mode not in MODES:
         raise ConfigError(f"unknown mode {mode!r}", hint=f"use one of: {', '.join(MODES)}")
     if replay is not None and record is not None:
@@ -89,7 +94,9 @@ def build_engine(
                 raise ConfigError("no API key: OPENAI_API_KEY is not set")
             api_key = REPLAY_KEY
         recorder = recording.Recorder(record, provenance=provenance, model=settings.model) if record else None
-        chain = _chain(is_async=is_async, replay=store, recorder=recorder, policy=retry or transport.RetryPolicy())
+        chain = _chain(
+            is_async=is_async, replay=store, recorder=recorder, policy=retry or transport.RetryPolicy(), base=network
+        )
         sdk_cls = openai.AsyncOpenAI if is_async else openai.OpenAI
         http_cls = httpx2.AsyncClient if is_async else httpx2.Client
         openai_client = sdk_cls(

@@ -113,12 +113,29 @@ def locate(quote: str, source: str) -> Span | None:
     found = fuzz.partial_ratio_alignment(norm_quote, norm_source, score_cutoff=FUZZY_THRESHOLD)
     if found is None or found.dest_end <= found.dest_start:
         return None
-    window = norm_source[found.dest_start : found.dest_end]
-    if _negations(window) != _negations(norm_quote):
+    lo, hi = _snap(norm_source, norm_quote, found.dest_start, found.dest_end)
+    if _negations(norm_source[lo:hi]) != _negations(norm_quote):
         return None
-    start, end = index[found.dest_start], index[found.dest_end - 1] + 1
+    start, end = index[lo], index[hi - 1] + 1
     while start > 0 and source[start - 1].isalnum() and source[start].isalnum():
         start -= 1
     while end < len(source) and source[end].isalnum() and source[end - 1].isalnum():
         end += 1
     return Span(start, end, "fuzzy")
+
+
+def _snap(text: str, quote: str, lo: int, hi: int) -> tuple[int, int]:
+    """Widen an aligned window so it starts at the quote's first word and ends at its last."""
+    words = quote.split()
+    first, last = words[0], words[-1]
+    at = text.rfind(first, max(0, lo - len(first) - 2), lo + len(first) + 1)
+    if 0 <= at < lo:
+        lo = at
+    at = text.find(last, max(lo, hi - len(last) - 1), hi + len(last) + 2)
+    if at >= 0 and at + len(last) > hi:
+        hi = at + len(last)
+    while lo < hi and text[lo] == " ":
+        lo += 1
+    while hi > lo and text[hi - 1] == " ":
+        hi -= 1
+    return lo, hi

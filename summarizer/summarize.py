@@ -69,7 +69,7 @@ def _request(engine: Engine, call: _Call, max_reasks: int) -> dict[str, Any]:
         "model": engine.settings.model,
         "messages": call.messages,
         "response_model": ArticleBrief,
-        "max_retries": max_reasks + 1,
+        "max_retries": max_reasks,  # instructor: re-asks after the first attempt
         "context": {"article": call.article},
     }
 

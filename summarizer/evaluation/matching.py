@@ -1,0 +1,185 @@
+"""Matching: pairing predicted items with gold items, one to one. Pure functions, no I/O.
+
+For each category a similarity matrix is built between predicted and gold items, and an optimal
+one-to-one assignment (Hungarian algorithm) keeps the pairs scoring at least ``THRESHOLD``.
+
+Similarity of two items = half text similarity (content words, crude stemming, so "UK" never equals
+"Ukraine") and half evidence overlap (how much their located quotes cover each other). A negation on
+one side only ("will not participate" vs "will participate") cuts the text similarity to a quarter.
+
+Hard constraints make a pair impossible whatever its score:
+- the canonical actor must agree (positions: actor; proposals: proposer; support commitments:
+  provider and recipient), where a person and the state or organisation they speak for count as
+  the same side and aliases are resolved first;
+- for positions, stance polarity must not be opposite (support/conditional vs oppose).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+THRESHOLD = 0.3
+NEGATION_PENALTY = 0.25
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_NEGATIONS = frozenset({"not", "no", "never", "nor", "without", "cannot", "none", "neither"})
+_STOP = frozenset(
+    "a an the of to in on for and or but with by from at as is are was were be been being that this these "
+    "those it its their his her they he she we our will would should could may might can has have had do "
+    "does did over into about than such which who whom whose also any all more most other some".split()
+)
+_POLARITY = {"support": 1, "conditional": 1, "oppose": -1, "considering": 0, "neutral": 0}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One item reduced to what matching needs."""
+
+    text: str
+    actors: tuple[frozenset[str], ...] = ()  # per hard-constrained role, the canonical names of its side
+    stance: str | None = None
+    attributes: dict[str, str] = field(default_factory=dict)  # stance / status / support_type
+    spans: tuple[tuple[int, int], ...] = ()
+    optional: bool = False
+
+
+def _tokens(text: str) -> tuple[set[str], bool]:
+    words = _WORD.findall(text.lower().replace("n't", " not").replace("’", "'"))
+    negated = any(w in _NEGATIONS for w in words)
+    content = {w[:6] for w in words if w not in _STOP and w not in _NEGATIONS}
+    return content, negated
+
+
+def text_similarity(a: str, b: str) -> float:
+    """Dice coefficient of stemmed content words, penalised when only one side is negated."""
+    ta, na = _tokens(a)
+    tb, nb = _tokens(b)
+    if not ta or not tb:
+        return 0.0
+    score = 2 * len(ta & tb) / (len(ta) + len(tb))
+    return score * NEGATION_PENALTY if na != nb else score
+
+
+def evidence_overlap(a: Sequence[tuple[int, int]], b: Sequence[tuple[int, int]]) -> float:
+    """Best containment between any two spans: shared characters / length of the shorter span."""
+    best = 0.0
+    for s1, e1 in a:
+        for s2, e2 in b:
+            shared = min(e1, e2) - max(s1, s2)
+            shortest = min(e1 - s1, e2 - s2)
+            if shared > 0 and shortest > 0:
+                best = max(best, shared / shortest)
+    return best
+
+
+def compatible(pred: Item, gold: Item) -> bool:
+    if any(not (p & g) for p, g in zip(pred.actors, gold.actors, strict=False)):
+        return False
+    if pred.stance is not None and gold.stance is not None:
+        return _POLARITY.get(pred.stance, 0) * _POLARITY.get(gold.stance, 0) >= 0
+    return True
+
+
+def similarity(pred: Item, gold: Item) -> float:
+    if not compatible(pred, gold):
+        return 0.0
+    text = text_similarity(pred.text, gold.text)
+    if text == 0.0:
+        return 0.0
+    return 0.5 * text + 0.5 * evidence_overlap(pred.spans, gold.spans)
+
+
+def assign(matrix: Sequence[Sequence[float]]) -> list[tuple[int, int]]:
+    """Maximum-weight one-to-one assignment (Hungarian algorithm) on a rows × cols matrix."""
+    rows = len(matrix)
+    cols = len(matrix[0]) if rows else 0
+    if not rows or not cols:
+        return []
+    n = max(rows, cols)
+    big = max(max(r) for r in matrix) + 1.0
+    cost = [[big - (matrix[i][j] if i < rows and j < cols else 0.0) for j in range(n)] for i in range(n)]
+    u = [0.0] * (n + 1)
+    v = [0.0] * (n + 1)
+    p = [0] * (n + 1)
+    way = [0] * (n + 1)
+    for i in range(1, n + 1):
+        p[0] = i
+        j0 = 0
+        minv = [float("inf")] * (n + 1)
+        used = [False] * (n + 1)
+        while True:
+            used[j0] = True
+            i0, delta, j1 = p[j0], float("inf"), 0
+            for j in range(1, n + 1):
+                if not used[j]:
+                    cur = cost[i0 - 1][j - 1] - u[i0] - v[j]
+                    if cur < minv[j]:
+                        minv[j], way[j] = cur, j0
+                    if minv[j] < delta:
+                        delta, j1 = minv[j], j
+            for j in range(n + 1):
+                if used[j]:
+                    u[p[j]] += delta
+                    v[j] -= delta
+                else:
+                    minv[j] -= delta
+            j0 = j1
+            if p[j0] == 0:
+                break
+        while j0:
+            j1 = way[j0]
+            p[j0] = p[j1]
+            j0 = j1
+    return sorted((p[j] - 1, j - 1) for j in range(1, n + 1) if p[j] and p[j] - 1 < rows and j - 1 < cols)
+
+
+@dataclass(frozen=True)
+class Alignment:
+    pairs: list[tuple[int, int, float]]  # (pred index, gold index, similarity)
+    spurious: list[int]  # pred indices matched to nothing
+    missed: list[int]  # gold indices matched to nothing
+
+
+def align(preds: Sequence[Item], golds: Sequence[Item], threshold: float = THRESHOLD) -> Alignment:
+    matrix = [[similarity(p, g) for g in golds] for p in preds]
+    pairs = [(i, j, matrix[i][j]) for i, j in assign(matrix) if matrix[i][j] >= threshold]
+    matched_p = {i for i, _, _ in pairs}
+    matched_g = {j for _, j, _ in pairs}
+    return Alignment(
+        pairs=pairs,
+        spurious=[i for i in range(len(preds)) if i not in matched_p],
+        missed=[j for j in range(len(golds)) if j not in matched_g],
+    )
+
+
+@dataclass
+class Counts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def __iadd__(self, other: Counts) -> Counts:
+        self.tp += other.tp
+        self.fp += other.fp
+        self.fn += other.fn
+        return self
+
+
+def count(alignment: Alignment, golds: Sequence[Item]) -> Counts:
+    """tp/fp/fn where optional gold items are neither rewarded (matched) nor penalised (missed)."""
+    tp = sum(1 for _, j, _ in alignment.pairs if not golds[j].optional)
+    fn = sum(1 for j in alignment.missed if not golds[j].optional)
+    return Counts(tp=tp, fp=len(alignment.spurious), fn=fn)
+
+
+def prf(c: Counts) -> dict[str, float | int]:
+    """Precision, recall and F1; all 1.0 when gold and prediction are both empty."""
+    if c.tp + c.fp + c.fn == 0:
+        return {"tp": 0, "fp": 0, "fn": 0, "precision": 1.0, "recall": 1.0, "f1": 1.0}
+    precision = c.tp / (c.tp + c.fp) if c.tp + c.fp else 0.0
+    recall = c.tp / (c.tp + c.fn) if c.tp + c.fn else 0.0
+    f1 = 2 * c.tp / (2 * c.tp + c.fp + c.fn)
+    return {"tp": c.tp, "fp": c.fp, "fn": c.fn, "precision": round(precision, 4),
+            "recall": round(recall, 4), "f1": round(f1, 4)}  # fmt: skip

@@ -1,0 +1,108 @@
+"""Runner: produce a prediction for every gold document, score it, and build the report.
+
+Three sources of predictions, one scoring path:
+``replay`` runs every recording through the full pipeline (the same ``run`` as ``summarize``);
+``predictions`` reads ``ID.json`` files written earlier ("generate once, score many");
+``live`` calls the configured model, optionally recording the exchanges (``provenance: recorded``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import pydantic
+
+from summarizer.client import Engine, build_engine
+from summarizer.config import Settings
+from summarizer.errors import InputError, SummarizerError
+from summarizer.evaluation.gold import Gold, gold_files, load_aliases, load_gold
+from summarizer.evaluation.scoring import DocumentScore, aggregate, score_document
+from summarizer.schema import ArticleSummary, Mode
+from summarizer.summarize import run
+
+Source = Literal["replay", "predictions", "live"]
+REPORT_VERSION = 1
+
+
+def _predict_with(engine: Engine) -> Callable[[Gold], tuple[ArticleSummary | None, str | None, dict[str, int]]]:
+    def predict(gold: Gold) -> tuple[ArticleSummary | None, str | None, dict[str, int]]:
+        served_before = len(engine.replay.served) if engine.replay else 0
+        try:
+            summary, error = run(engine, gold.article_text, label=gold.id), None
+        except SummarizerError as e:
+            summary, error = None, f"{type(e).__name__}: {e}"
+        if engine.replay is not None:
+            provenance: dict[str, int] = {}
+            for rec in engine.replay.served[served_before:]:
+                provenance[rec.provenance] = provenance.get(rec.provenance, 0) + 1
+        else:
+            provenance = {"live": summary.metadata.attempts if summary else 0}
+        return summary, error, provenance
+
+    return predict
+
+
+def _read_prediction(directory: Path) -> Callable[[Gold], tuple[ArticleSummary | None, str | None, dict[str, int]]]:
+    if not directory.is_dir():
+        raise InputError(f"predictions directory not found: {directory}")
+
+    def predict(gold: Gold) -> tuple[ArticleSummary | None, str | None, dict[str, int]]:
+        path = directory / f"{gold.id}.json"
+        try:
+            return ArticleSummary.model_validate_json(path.read_bytes()), None, {}
+        except FileNotFoundError:
+            return None, f"no prediction file {path.name}", {}
+        except (OSError, pydantic.ValidationError) as e:
+            return None, f"invalid prediction {path.name}: {' '.join(str(e).split())[:200]}", {}
+
+    return predict
+
+
+def evaluate(
+    *,
+    gold_dir: Path,
+    aliases_path: Path | None,
+    source: Source,
+    recordings: Path | None = None,
+    predictions: Path | None = None,
+    settings: Settings | None = None,
+    record: Path | None = None,
+    mode: Mode = "tools",
+    progress: Callable[[str], None] | None = None,
+) -> tuple[dict[str, Any], list[DocumentScore], list[Gold]]:
+    aliases = load_aliases(aliases_path)
+    golds = [load_gold(p) for p in gold_files(gold_dir)]
+    if not golds:
+        raise InputError(f"no gold files (*.yaml) in {gold_dir}")
+    settings = settings or Settings.from_env()
+    if source == "predictions":
+        assert predictions is not None
+        predict = _read_prediction(predictions)
+    elif source == "replay":
+        assert recordings is not None
+        predict = _predict_with(build_engine(settings, mode=mode, replay=recordings))
+    else:
+        predict = _predict_with(build_engine(settings, mode=mode, record=record, provenance="recorded"))
+    docs = []
+    for gold in golds:
+        summary, error, provenance = predict(gold)
+        doc = score_document(gold, summary, aliases, error)
+        doc.provenance = provenance
+        docs.append(doc)
+        if progress:
+            progress(f"{gold.id}: {'error: ' + error if error else 'scored'}")
+    report = {"version": REPORT_VERSION, "source": source, **aggregate(docs),
+              "documents": [d.to_json() for d in docs]}  # fmt: skip
+    return report, docs, golds
+
+
+def write_predictions(docs: list[DocumentScore], directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for d in docs:
+        if d.summary is not None:
+            (directory / f"{d.id}.json").write_text(
+                json.dumps(d.summary.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            )

@@ -1,0 +1,185 @@
+"""Scoring: one document's prediction against its gold, and the aggregate over documents.
+
+``score_document`` turns gold and predicted items into ``matching.Item``s (evidence as located
+spans, actors as canonical sides), aligns them per category and counts. ``aggregate`` sums counts
+into per-category and micro-averaged precision/recall/F1, attribute accuracy on matched pairs,
+grounding counts, and a 95% bootstrap interval over documents for micro F1.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from summarizer.evaluation.gold import Aliases, Gold, sides
+from summarizer.evaluation.matching import Alignment, Counts, Item, align, count, prf
+from summarizer.grounding import locate
+from summarizer.schema import CATEGORIES, ArticleSummary
+
+ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "positions": ("stance",),
+    "proposals": ("status",),
+    "risks": (),
+    "support_commitments": ("status", "support_type"),
+}
+_TEXT = {
+    "positions": ("topic", "statement"),
+    "proposals": ("proposal",),
+    "risks": ("risk",),
+    "support_commitments": ("description",),
+}
+_ROLES = {"positions": ("actor",), "proposals": ("proposer",), "risks": (), "support_commitments": ("provider", "recipient")}  # fmt: skip
+
+
+def _side(name: str, table: dict[str, set[str]], aliases: Aliases) -> frozenset[str]:
+    canonical = aliases.canonical(name)
+    return frozenset(table.get(canonical, {canonical}))
+
+
+def to_item(category: str, item: BaseModel, spans: list[tuple[int, int]], table: dict[str, set[str]],
+            aliases: Aliases, optional: bool = False) -> Item:  # fmt: skip
+    attrs = {a: str(getattr(item, a)) for a in ATTRIBUTES[category]}
+    return Item(
+        text=" ".join(str(getattr(item, f)) for f in _TEXT[category]),
+        actors=tuple(_side(getattr(item, r), table, aliases) for r in _ROLES[category]),
+        stance=attrs.get("stance"),
+        attributes=attrs,
+        spans=tuple(spans),
+        optional=optional,
+    )
+
+
+def gold_items(gold: Gold, aliases: Aliases) -> dict[str, list[Item]]:
+    table = sides(gold.draft.actors, aliases)
+    out: dict[str, list[Item]] = {}
+    for category in CATEGORIES:
+        items = []
+        for item, optional in zip(getattr(gold.draft, category), gold.optional[category], strict=True):
+            spans = [(s.start, s.end) for q in item.evidence if (s := locate(q, gold.article_text))]
+            items.append(to_item(category, item, spans, table, aliases, optional))
+        out[category] = items
+    return out
+
+
+def predicted_items(summary: ArticleSummary, aliases: Aliases) -> dict[str, list[Item]]:
+    table = sides(list(summary.actors), aliases)
+    return {
+        category: [
+            to_item(category, item, [(e.start, e.end) for e in item.evidence], table, aliases)
+            for item in getattr(summary, category)
+        ]
+        for category in CATEGORIES
+    }
+
+
+@dataclass
+class DocumentScore:
+    id: str
+    counts: dict[str, Counts]
+    alignments: dict[str, Alignment]
+    attributes: dict[str, list[bool]]  # "positions.stance" -> correct? per matched pair
+    grounding: dict[str, int]
+    summary: ArticleSummary | None
+    error: str | None = None
+    provenance: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "categories": {c: prf(self.counts[c]) for c in CATEGORIES},
+            "micro": prf(_sum(self.counts.values())),
+        }
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+def _sum(counts: Any) -> Counts:
+    total = Counts()
+    for c in counts:
+        total += c
+    return total
+
+
+def _grounding(summary: ArticleSummary | None) -> dict[str, int]:
+    g = {"quotes": 0, "exact": 0, "normalized": 0, "fuzzy": 0, "not_found": 0}
+    if summary is None:
+        return g
+    for category in CATEGORIES:
+        for item in getattr(summary, category):
+            for e in item.evidence:
+                g[e.match] += 1
+                g["quotes"] += 1
+    dropped = sum(1 for w in summary.metadata.warnings if "unlocated quote" in w)
+    g["not_found"] += dropped
+    g["quotes"] += dropped
+    return g
+
+
+def score_document(gold: Gold, summary: ArticleSummary | None, aliases: Aliases, error: str | None = None) -> DocumentScore:
+    golds = gold_items(gold, aliases)
+    preds = predicted_items(summary, aliases) if summary is not None else {c: [] for c in CATEGORIES}
+    counts: dict[str, Counts] = {}
+    alignments: dict[str, Alignment] = {}
+    attributes: dict[str, list[bool]] = {}
+    for category in CATEGORIES:
+        alignment = align(preds[category], golds[category])
+        alignments[category] = alignment
+        counts[category] = count(alignment, golds[category])
+        for attr in ATTRIBUTES[category]:
+            attributes[f"{category}.{attr}"] = [
+                preds[category][i].attributes[attr] == golds[category][j].attributes[attr]
+                for i, j, _ in alignment.pairs
+            ]
+    return DocumentScore(gold.id, counts, alignments, attributes, _grounding(summary), summary, error)
+
+
+def _f1(counts: list[Counts]) -> float:
+    return float(prf(_sum(counts))["f1"])
+
+
+def bootstrap(docs: list[DocumentScore], samples: int = 1000, seed: int = 0) -> dict[str, float | int]:
+    """95% percentile interval of micro F1, resampling documents with replacement."""
+    if not docs:
+        return {"low": 0.0, "high": 0.0, "samples": 0, "seed": seed}
+    per_doc = [_sum(d.counts.values()) for d in docs]
+    rng = random.Random(seed)
+    values = sorted(_f1([per_doc[rng.randrange(len(docs))] for _ in docs]) for _ in range(samples))
+    return {"low": round(values[int(0.025 * samples)], 4), "high": round(values[int(0.975 * samples) - 1], 4),
+            "samples": samples, "seed": seed}  # fmt: skip
+
+
+def aggregate(docs: list[DocumentScore]) -> dict[str, Any]:
+    categories = {c: prf(_sum(d.counts[c] for d in docs)) for c in CATEGORIES}
+    micro = prf(_sum(_sum(d.counts.values()) for d in docs))
+    attributes: dict[str, dict[str, float | int]] = {}
+    for key in [f"{c}.{a}" for c in CATEGORIES for a in ATTRIBUTES[c]]:
+        results = [ok for d in docs for ok in d.attributes.get(key, [])]
+        attributes[key] = {
+            "pairs": len(results),
+            "correct": sum(results),
+            "accuracy": round(sum(results) / len(results), 4) if results else 1.0,
+        }
+    grounding = {k: sum(d.grounding[k] for d in docs) for k in ("quotes", "exact", "normalized", "fuzzy", "not_found")}
+    valid = [d for d in docs if d.summary is not None]
+    provenance: dict[str, int] = {}
+    for d in docs:
+        for k, v in d.provenance.items():
+            provenance[k] = provenance.get(k, 0) + v
+    return {
+        "micro": micro,
+        "categories": categories,
+        "attributes": attributes,
+        "grounding": grounding,
+        "schema_valid_rate": round(len(valid) / len(docs), 4) if docs else 1.0,
+        "attempts": sum(d.summary.metadata.attempts for d in valid),
+        "tokens": {
+            k: sum(getattr(d.summary.metadata.usage, k) for d in valid)
+            for k in ("prompt_tokens", "completion_tokens", "total_tokens")
+        },
+        "provenance": provenance,
+        "bootstrap_micro_f1": bootstrap(docs),
+    }
