@@ -11,6 +11,8 @@ so the layers never multiply, and transport errors never reach the prompt.
 *Accounting* counts every HTTP attempt and sums token usage into the ``CallStats`` of the current
 call (a context variable, so concurrent async calls keep separate books), and fails fast on
 truncated (``finish_reason == "length"``) or refused answers, before instructor would re-ask.
+Books nest: a call tracked inside another (a chunk inside its article, an article inside a batch
+ledger) also books into every enclosing ``CallStats``, so failed calls are still paid for.
 """
 
 from __future__ import annotations
@@ -50,6 +52,14 @@ class CallStats:
     attempts: int = 0
     usage: Usage = field(default_factory=Usage)
     replayed: list[str] = field(default_factory=list)  # recordings served, for the user to see
+    parent: CallStats | None = field(default=None, repr=False, compare=False)  # the enclosing books
+
+    def ledgers(self) -> Iterator[CallStats]:
+        """These books and every enclosing one, innermost first."""
+        cur: CallStats | None = self
+        while cur is not None:
+            yield cur
+            cur = cur.parent
 
 
 _current: contextvars.ContextVar[CallStats | None] = contextvars.ContextVar("summarizer_call", default=None)
@@ -57,6 +67,9 @@ _current: contextvars.ContextVar[CallStats | None] = contextvars.ContextVar("sum
 
 @contextmanager
 def tracking(stats: CallStats) -> Iterator[CallStats]:
+    outer = _current.get()
+    if stats.parent is None and outer is not None and all(s is not stats for s in outer.ledgers()):
+        stats.parent = outer
     token = _current.set(stats)
     try:
         yield stats
@@ -99,11 +112,13 @@ def account(body: bytes) -> None:
         return
     usage = payload.get("usage")
     if stats is not None and isinstance(usage, dict):
-        stats.usage = stats.usage + Usage(
+        booked = Usage(
             prompt_tokens=int(usage.get("prompt_tokens") or 0),
             completion_tokens=int(usage.get("completion_tokens") or 0),
             total_tokens=int(usage.get("total_tokens") or 0),
         )
+        for books in stats.ledgers():
+            books.usage = books.usage + booked
     choices = payload.get("choices")
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         return
@@ -162,8 +177,8 @@ class AccountingTransport(httpx2.BaseTransport):
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         stats = _current.get()
-        if stats is not None:
-            stats.attempts += 1
+        for books in stats.ledgers() if stats is not None else ():
+            books.attempts += 1
         response = self.inner.handle_request(request)
         body = response.read()
         response.close()
@@ -197,8 +212,8 @@ class AsyncAccountingTransport(httpx2.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         stats = _current.get()
-        if stats is not None:
-            stats.attempts += 1
+        for books in stats.ledgers() if stats is not None else ():
+            books.attempts += 1
         response = await self.inner.handle_async_request(request)
         body = await response.aread()
         await response.aclose()

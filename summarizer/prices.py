@@ -1,0 +1,159 @@
+"""Prices: what a model call costs in USD, from a price table, and what one will cost, estimated offline.
+
+A *price table* maps model names to USD per 1M input (prompt) and output (completion) tokens. One
+ships with the package (``summarizer/data/prices.json``, standard-tier list prices with the date they
+were taken); ``--prices FILE`` overrides or adds models with a file of the same shape::
+
+    {"models": {"my-model": {"input": 0.15, "output": 0.60}}, "batch_discount": 0.5}
+
+A model is found by exact name, else by the longest listed name it extends with a dash
+(``gpt-4o-mini-2024-07-18`` is priced as ``gpt-4o-mini``). There is no silent default: a model
+missing from the table cannot be budgeted and is a ``ConfigError`` naming ``--prices``.
+
+An *estimate* prices a call before it is made, with the offline tokenizer (``summarizer.tokens``):
+prompt tokens are the article's tokens plus the request's fixed overhead (instructions, delimiters,
+schema; measured once per run from a real request body, see ``request_tokens``); completion tokens
+are ``COMPLETION_RATIO`` of the article's tokens, clamped to [``MIN_COMPLETION``,
+``MAX_COMPLETION``]. Estimates ignore re-asks and retries; a batch run corrects them with the ratio
+of real to estimated cost observed so far (``summarizer.batch``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from summarizer import tokens
+from summarizer.errors import ConfigError, InputError
+from summarizer.schema import Usage
+
+COMPLETION_RATIO = 0.4
+MIN_COMPLETION = 250
+MAX_COMPLETION = 4000
+PER_MESSAGE_TOKENS = 4  # role and separators around each chat message
+REPLY_PRIMING_TOKENS = 3
+FORMAT_HINT = 'e.g. {"models": {"my-model": {"input": 0.15, "output": 0.60}}} (USD per 1M tokens)'
+
+
+@dataclass(frozen=True)
+class Price:
+    """USD per 1M tokens."""
+
+    input: float
+    output: float
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return (prompt_tokens * self.input + completion_tokens * self.output) / 1_000_000
+
+    def of(self, usage: Usage) -> float:
+        return self.cost(usage.prompt_tokens, usage.completion_tokens)
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    models: Mapping[str, Price]
+    batch_discount: float = 0.5  # the Batch API bills this fraction of the standard price
+    source: str = ""
+
+    def lookup(self, model: str) -> Price | None:
+        if model in self.models:
+            return self.models[model]
+        extended = [name for name in self.models if model.startswith(name + "-")]
+        return self.models[max(extended, key=len)] if extended else None
+
+    def require(self, model: str) -> Price:
+        price = self.lookup(model)
+        if price is None:
+            raise ConfigError(
+                f"no price for model {model!r} in {self.source or 'the price table'}",
+                hint=f"pass --prices FILE, {FORMAT_HINT}",
+            )
+        return price
+
+
+def _parse(data: Any, source: str) -> tuple[dict[str, Price], float | None]:
+    if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
+        raise InputError(f"{source}: expected an object with a \"models\" object", hint=FORMAT_HINT)
+    models: dict[str, Price] = {}
+    for name, entry in data["models"].items():
+        try:
+            price = Price(input=float(entry["input"]), output=float(entry["output"]))
+        except (TypeError, KeyError, ValueError) as e:
+            raise InputError(f"{source}: model {name!r} needs numeric \"input\" and \"output\" prices") from e
+        if price.input < 0 or price.output < 0:
+            raise InputError(f"{source}: model {name!r} has a negative price")
+        models[str(name)] = price
+    discount = data.get("batch_discount")
+    if discount is not None and not (isinstance(discount, int | float) and 0 < discount <= 1):
+        raise InputError(f"{source}: batch_discount must be a number in (0, 1]")
+    return models, float(discount) if discount is not None else None
+
+
+def shipped() -> PriceTable:
+    raw = resources.files("summarizer.data").joinpath("prices.json").read_text(encoding="utf-8")
+    data = json.loads(raw)
+    models, discount = _parse(data, "the shipped price table")
+    return PriceTable(models, discount or 0.5, f"the shipped price table (as of {data.get('as_of', '?')})")
+
+
+def load(path: Path | None = None) -> PriceTable:
+    """The shipped table, with ``path``'s models (and batch discount) laid over it."""
+    table = shipped()
+    if path is None:
+        return table
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise InputError(f"price file {path} does not exist") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"cannot read price file {path}: {e}") from e
+    except ValueError as e:
+        raise InputError(f"price file {path} is not valid JSON: {e}") from e
+    models, discount = _parse(data, str(path))
+    return PriceTable(
+        {**table.models, **models},
+        discount if discount is not None else table.batch_discount,
+        f"{path} over {table.source}",
+    )
+
+
+# --------------------------------------------------------------------------- estimates
+
+
+def request_tokens(body: Mapping[str, Any], model: str) -> int:
+    """Approximate prompt tokens of a chat request body: messages, plus tools or response format.
+
+    Counts each message's text plus a fixed per-message cost, and the JSON of the schema the request
+    carries; the API's own count differs by a few percent (it renders tools its own way).
+    """
+    total = REPLY_PRIMING_TOKENS
+    for message in body.get("messages", []):
+        content = message.get("content")
+        text = content if isinstance(content, str) else json.dumps(content or "")
+        total += PER_MESSAGE_TOKENS + tokens.count(text, model)
+    for key in ("tools", "functions", "response_format"):
+        if body.get(key):
+            total += tokens.count(json.dumps(body[key], separators=(",", ":")), model)
+    return total
+
+
+def completion_estimate(article_tokens: int) -> int:
+    return int(min(max(COMPLETION_RATIO * article_tokens, MIN_COMPLETION), MAX_COMPLETION))
+
+
+@dataclass(frozen=True)
+class Estimate:
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float
+
+
+def estimate(price: Price, chunk_tokens: list[int], overhead_tokens: int) -> Estimate:
+    """The expected cost of summarising an article sent as chunks of ``chunk_tokens`` (one call each)."""
+    prompt = sum(n + overhead_tokens for n in chunk_tokens)
+    completion = sum(completion_estimate(n) for n in chunk_tokens)
+    return Estimate(prompt, completion, price.cost(prompt, completion))
