@@ -6,8 +6,8 @@
 
 __version__ = "0.1.0"
 
-from summarizer.errors import SummarizerError  # noqa: E402
-from summarizer.schema import ArticleSummary  # noqa: E402
-from summarizer.summarize import asummarize, summarize  # noqa: E402
+from summarizer.errors import SummarizerError
+from summarizer.schema import ArticleSummary
+from summarizer.summarize import asummarize, summarize
 
 __all__ = ["ArticleSummary", "SummarizerError", "__version__", "asummarize", "summarize"]

@@ -102,7 +102,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from summarizer.errors import RegressionDetected
     from summarizer.evaluation import report as rep
     from summarizer.evaluation.gold import gold_files, lint, load_aliases, load_gold
-    from summarizer.evaluation.runner import evaluate, write_predictions
+    from summarizer.evaluation.runner import Source, evaluate, write_predictions
 
     gold_dir, aliases = Path(args.gold), Path(args.aliases)
     if args.lint:
@@ -115,7 +115,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if problems:
             raise InputError(f"{len(problems)} gold problem(s)", hint="every gold quote must be verbatim in its article")
         return 0
-    source = "predictions" if args.predictions else "live" if args.live else "replay"
+    source: Source = "predictions" if args.predictions else "live" if args.live else "replay"
     if args.record and not args.live:
         raise InputError("--record goes with --live", hint="summarizer eval --live --record DIR")
     settings = Settings.from_env().with_overrides(model=args.model, base_url=args.base_url)

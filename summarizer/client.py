@@ -97,14 +97,10 @@ def build_engine(
         chain = _chain(
             is_async=is_async, replay=store, recorder=recorder, policy=retry or transport.RetryPolicy(), base=network
         )
-        sdk_cls = openai.AsyncOpenAI if is_async else openai.OpenAI
-        http_cls = httpx2.AsyncClient if is_async else httpx2.Client
-        openai_client = sdk_cls(
-            api_key=api_key,
-            base_url=settings.base_url,
-            max_retries=0,
-            timeout=timeout,
-            http_client=http_cls(transport=chain, timeout=timeout),
-        )
+        common: dict[str, Any] = {"api_key": api_key, "base_url": settings.base_url, "max_retries": 0, "timeout": timeout}
+        if is_async:
+            openai_client = openai.AsyncOpenAI(**common, http_client=httpx2.AsyncClient(transport=chain, timeout=timeout))
+        else:
+            openai_client = openai.OpenAI(**common, http_client=httpx2.Client(transport=chain, timeout=timeout))
     patched = instructor.from_openai(openai_client, mode=MODES[mode])
     return Engine(client=patched, settings=settings, mode=mode, replay=store)

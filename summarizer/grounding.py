@@ -61,10 +61,7 @@ def normalize(text: str) -> tuple[str, list[int]]:
                 out.append(" ")
                 index.append(pending_space)
             pending_space = -1
-        if ch == _ELLIPSIS:
-            folded = "..."
-        else:
-            folded = _CHAR_MAP.get(ch, ch).casefold()
+        folded = "..." if ch == _ELLIPSIS else _CHAR_MAP.get(ch, ch).casefold()
         for f in folded:
             out.append(f)
             index.append(i)

@@ -35,7 +35,7 @@ from summarizer.errors import (
     TruncatedOutput,
     ValidationFailed,
 )
-from summarizer.schema import ArticleSummary, Draft, Mode, RunMetadata, Usage
+from summarizer.schema import ArticleSummary, Draft, Mode, RunMetadata
 
 DEFAULT_REASKS = 2
 
@@ -104,23 +104,35 @@ def _raw_answer(completion: Any) -> str | None:
     return fenced.group(1) if fenced else content
 
 
+def _last_error(err: InstructorRetryException) -> str:
+    attempts = getattr(err, "failed_attempts", None) or []
+    text = str(attempts[-1].exception) if attempts else str(err)
+    lines = [line.strip() for line in text.splitlines() if line.strip() and "errors.pydantic.dev" not in line]
+    return " ".join(lines)[:300] or "invalid output"
+
+
 def _salvage(err: InstructorRetryException, call: _Call, strict: bool) -> Draft:
     """The last answer, when it is schema-valid and only grounding/references failed."""
-    usage = call.stats.usage.model_dump()
-    last_error = str(err).strip().splitlines()[-1][:300] if str(err).strip() else "invalid output"
-    failure = ValidationFailed(
-        f"the model's answer was still invalid after {err.n_attempts} attempt(s): {last_error}",
-        attempts=call.stats.attempts,
-        usage=usage,
-        last_response=err.last_completion,
-    )
+
+    def failure(reason: str) -> ValidationFailed:
+        return ValidationFailed(
+            f"the model's answer was still invalid after {call.stats.attempts} attempt(s): {reason}",
+            attempts=call.stats.attempts,
+            usage=call.stats.usage.model_dump(),
+            last_response=err.last_completion,
+        )
+
     raw = _raw_answer(err.last_completion)
-    if strict or raw is None:
-        raise failure from err
     try:
-        return Draft.model_validate_json(raw)
+        draft = Draft.model_validate_json(raw or "")
     except pydantic.ValidationError:
-        raise failure from err
+        raise failure(_last_error(err)) from err
+    if strict:
+        try:
+            finalize(draft, call.article, strict=True)
+        except ValidationFailed as precise:
+            raise failure(str(precise)) from err
+    return draft
 
 
 def _find_cause(err: BaseException, types: tuple[type[Exception], ...]) -> Exception | None:

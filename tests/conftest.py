@@ -8,9 +8,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from openai_server import OpenAIServer  # noqa: E402
+from openai_server import OpenAIServer
 
-from summarizer.config import Settings  # noqa: E402
+from summarizer.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "nato_rejects_missile_interception.txt"

@@ -26,9 +26,7 @@ NEGATION_PENALTY = 0.25
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _NEGATIONS = frozenset({"not", "no", "never", "nor", "without", "cannot", "none", "neither"})
 _STOP = frozenset(
-    "a an the of to in on for and or but with by from at as is are was were be been being that this these "
-    "those it its their his her they he she we our will would should could may might can has have had do "
-    "does did over into about than such which who whom whose also any all more most other some".split()
+    ["a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "but", "with", "by", "from", "at", "as", "is", "are", "was", "were", "be", "been", "being", "that", "this", "these", "those", "it", "its", "their", "his", "her", "they", "he", "she", "we", "our", "will", "would", "should", "could", "may", "might", "can", "has", "have", "had", "do", "does", "did", "over", "into", "about", "than", "such", "which", "who", "whom", "whose", "also", "any", "all", "more", "most", "other", "some"]
 )
 _POLARITY = {"support": 1, "conditional": 1, "oppose": -1, "considering": 0, "neutral": 0}
 

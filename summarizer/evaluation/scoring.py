@@ -160,11 +160,11 @@ def aggregate(docs: list[DocumentScore]) -> dict[str, Any]:
         results = [ok for d in docs for ok in d.attributes.get(key, [])]
         attributes[key] = {
             "pairs": len(results),
-            "correct": sum(results),
+            "correct": results.count(True),
             "accuracy": round(sum(results) / len(results), 4) if results else 1.0,
         }
     grounding = {k: sum(d.grounding[k] for d in docs) for k in ("quotes", "exact", "normalized", "fuzzy", "not_found")}
-    valid = [d for d in docs if d.summary is not None]
+    valid = [d.summary for d in docs if d.summary is not None]
     provenance: dict[str, int] = {}
     for d in docs:
         for k, v in d.provenance.items():
@@ -175,9 +175,9 @@ def aggregate(docs: list[DocumentScore]) -> dict[str, Any]:
         "attributes": attributes,
         "grounding": grounding,
         "schema_valid_rate": round(len(valid) / len(docs), 4) if docs else 1.0,
-        "attempts": sum(d.summary.metadata.attempts for d in valid),
+        "attempts": sum(s.metadata.attempts for s in valid),
         "tokens": {
-            k: sum(getattr(d.summary.metadata.usage, k) for d in valid)
+            k: sum(getattr(s.metadata.usage, k) for s in valid)
             for k in ("prompt_tokens", "completion_tokens", "total_tokens")
         },
         "provenance": provenance,

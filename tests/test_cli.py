@@ -1,0 +1,134 @@
+"""The CLI end to end: real argument parsing, real files, real exit codes, one-line errors."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from answers import seed_answer
+from conftest import ROOT, SEED
+from openai_server import Answer, Fault, OpenAIServer
+
+from summarizer.cli import main
+
+ENV_KEYS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SUMMARIZER_MODEL")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ENV_KEYS:
+        monkeypatch.delenv(key, raising=False)
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS} | (env or {})
+    return subprocess.run([sys.executable, "-m", "summarizer", *args], cwd=ROOT, env=full_env, input=stdin,
+                          capture_output=True, timeout=60)  # fmt: skip
+
+
+def test_seed_brief_replays_offline_and_names_the_recording(capsys) -> None:
+    code = main(["summarize", str(SEED), "--replay", str(ROOT / "evals/recordings")])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert out.startswith("# Brief") and "## Positions" in out and "Evidence: “" in out
+    assert "replayed" in err and "nato_rejects_missile_interception" in err and "provenance: authored" in err
+
+
+def test_json_format_is_schema_v1(capsys) -> None:
+    assert main(["summarize", str(SEED), "--replay", str(ROOT / "evals/recordings"), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["schema_version"] == "1" and data["metadata"]["attempts"] == 2
+    text = SEED.read_text(encoding="utf-8")
+    for item in data["positions"]:
+        for ev in item["evidence"]:
+            assert text[ev["start"] : ev["end"]] == ev["quote"]
+
+
+def test_summarize_against_local_server_writes_output_file(server: OpenAIServer, tmp_path: Path, capsys) -> None:
+    server.enqueue(Answer(seed_answer()))
+    out = tmp_path / "brief.json"
+    os.environ["OPENAI_API_KEY"] = "sk-test"
+    try:
+        code = main(["summarize", str(SEED), "--base-url", server.base_url, "--format", "json", "-o", str(out)])
+    finally:
+        del os.environ["OPENAI_API_KEY"]
+    assert code == 0
+    assert json.loads(out.read_text())["metadata"]["base_url_host"] == "127.0.0.1"
+
+
+def _bad_inputs(tmp_path: Path) -> dict[str, Path]:
+    (tmp_path / "empty.txt").write_text("  \n")
+    (tmp_path / "binary.txt").write_bytes(b"\x89PNG\x00\x00\x01")
+    (tmp_path / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
+    return {
+        "does not exist": tmp_path / "missing.txt",
+        "is empty": tmp_path / "empty.txt",
+        "looks binary": tmp_path / "binary.txt",
+        "not valid UTF-8": tmp_path / "latin1.txt",
+        "is a directory": tmp_path,
+    }
+
+
+def test_each_bad_input_is_one_line_error_with_hint_and_exit_2(tmp_path: Path, capsys) -> None:
+    for expected, path in _bad_inputs(tmp_path).items():
+        assert main(["summarize", str(path), "--replay", str(ROOT / "evals/recordings")]) == 2
+        err = capsys.readouterr().err
+        lines = err.strip().splitlines()
+        assert len(lines) == 2 and expected in lines[0] and lines[1].startswith("hint: "), err
+        assert "Traceback" not in err
+
+
+def test_no_api_key_and_no_replay_exits_3(capsys) -> None:
+    assert main(["summarize", str(SEED)]) == 3
+    assert "OPENAI_API_KEY" in capsys.readouterr().err
+
+
+def test_unreachable_server_exits_4_without_traceback() -> None:
+    result = run_cli("summarize", str(SEED), "--base-url", "http://127.0.0.1:9/v1", "--timeout", "2",
+                     env={"OPENAI_API_KEY": "sk-test"})  # fmt: skip
+    assert result.returncode == 4
+    assert b"cannot reach 127.0.0.1" in result.stderr and b"Traceback" not in result.stderr
+
+
+def test_validation_exhausted_under_strict_exits_5(server: OpenAIServer, capsys) -> None:
+    bad = seed_answer()
+    bad["positions"][0]["evidence"] = ["NATO refuses to shoot down any missiles at all"]
+    server.enqueue(*[Answer(bad) for _ in range(3)])
+    os.environ["OPENAI_API_KEY"] = "sk-test"
+    try:
+        assert main(["summarize", str(SEED), "--base-url", server.base_url, "--strict"]) == 5
+    finally:
+        del os.environ["OPENAI_API_KEY"]
+    assert "quote not found" in capsys.readouterr().err
+
+
+def test_truncation_exits_6(server: OpenAIServer, capsys) -> None:
+    server.enqueue(Answer('{"summary": "NA', finish_reason="length"))
+    os.environ["OPENAI_API_KEY"] = "sk-test"
+    try:
+        assert main(["summarize", str(SEED), "--base-url", server.base_url]) == 6
+    finally:
+        del os.environ["OPENAI_API_KEY"]
+    assert "cut off" in capsys.readouterr().err
+
+
+def test_stdin_input_and_secret_free_errors(server: OpenAIServer) -> None:
+    secret = "sk-live-SECRET-abcdefghijklmnop"
+    server.enqueue(Fault(401, body=json.dumps({"error": {"message": f"Incorrect API key provided: {secret}"}})))
+    result = run_cli("summarize", "-", "--base-url", server.base_url, env={"OPENAI_API_KEY": secret},
+                     stdin=SEED.read_bytes())  # fmt: skip
+    assert result.returncode == 4
+    assert b"SECRET" not in result.stderr and b"SECRET" not in result.stdout
+
+
+def test_schema_command_prints_json_schema(capsys) -> None:
+    assert main(["schema"]) == 0
+    assert json.loads(capsys.readouterr().out)["title"] == "ArticleSummary"
+
+
+def test_bad_usage_exits_2(capsys) -> None:
+    assert main(["summarize"]) == 2
+    assert main(["summarize", str(SEED), "--mode", "xml"]) == 2
+    assert main([]) == 2
