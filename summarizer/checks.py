@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from instructor import OpenAISchema
 from pydantic import BaseModel, ValidationInfo, model_validator
 
 from summarizer.errors import ValidationFailed
@@ -35,8 +36,11 @@ _REFERENCES: dict[str, tuple[str, ...]] = {
 }
 
 
-class ArticleBrief(Draft):
+class ArticleBrief(Draft, OpenAISchema):
     """Structured brief of the article: only what the article states, every item quoted verbatim."""
+
+    # Subclassing instructor's OpenAISchema here, once, lets instructor reuse this class (and its
+    # cached function schema) on every call instead of wrapping and re-deriving it per request.
 
     @model_validator(mode="after")
     def _grounded_and_consistent(self, info: ValidationInfo) -> ArticleBrief:

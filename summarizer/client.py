@@ -10,6 +10,7 @@ outputs), ``md_json`` (JSON in a Markdown block, for servers with neither; e.g. 
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,30 @@ MODES: dict[str, instructor.Mode] = {
 
 REPLAY_KEY = "replay-no-key"  # the SDK insists on a key; with replay nothing leaves the process
 DEFAULT_TIMEOUT_S = 120.0
+
+
+def _remember_async_validator_checks() -> None:
+    """Per-call CPU: instructor walks the response model's whole type tree on every request to reject
+    async validators; for a given class the answer never changes, so a passed check is remembered.
+    A class that fails the check still fails on every call. (benchmarks/eval_speed.py measures it.)"""
+    try:
+        from instructor.v2.validation import async_validators as module
+    except ImportError:  # a future instructor may move or drop it; then there is nothing to remember
+        return
+    original = module.reject_async_validators
+    if getattr(original, "remembers", False):
+        return
+    passed: weakref.WeakSet[type] = weakref.WeakSet()
+
+    def remembering(model: Any) -> None:
+        if isinstance(model, type) and model in passed:
+            return
+        original(model)
+        if isinstance(model, type):
+            passed.add(model)
+
+    remembering.remembers = True  # type: ignore[attr-defined]
+    module.reject_async_validators = remembering
 
 
 @dataclass
@@ -102,5 +127,6 @@ def build_engine(
             openai_client = openai.AsyncOpenAI(**common, http_client=httpx2.AsyncClient(transport=chain, timeout=timeout))
         else:
             openai_client = openai.OpenAI(**common, http_client=httpx2.Client(transport=chain, timeout=timeout))
+    _remember_async_validator_checks()
     patched = instructor.from_openai(openai_client, mode=MODES[mode])
     return Engine(client=patched, settings=settings, mode=mode, replay=store)

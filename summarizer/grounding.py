@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from rapidfuzz import fuzz
@@ -46,6 +47,7 @@ class Span:
     match: MatchKind
 
 
+@lru_cache(maxsize=64)  # an article is normalised once, however many of its quotes need it
 def normalize(text: str) -> tuple[str, list[int]]:
     """Fold ``text`` for comparison; return it with, for each output character, its source index."""
     out: list[str] = []

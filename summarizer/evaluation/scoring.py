@@ -137,17 +137,21 @@ def score_document(gold: Gold, summary: ArticleSummary | None, aliases: Aliases,
     return DocumentScore(gold.id, counts, alignments, attributes, _grounding(summary), summary, error)
 
 
-def _f1(counts: list[Counts]) -> float:
-    return float(prf(_sum(counts))["f1"])
-
-
 def bootstrap(docs: list[DocumentScore], samples: int = 1000, seed: int = 0) -> dict[str, float | int]:
     """95% percentile interval of micro F1, resampling documents with replacement."""
     if not docs:
         return {"low": 0.0, "high": 0.0, "samples": 0, "seed": seed}
-    per_doc = [_sum(d.counts.values()) for d in docs]
+    per_doc = [(c.tp, c.fp + c.fn) for c in (_sum(d.counts.values()) for d in docs)]
     rng = random.Random(seed)
-    values = sorted(_f1([per_doc[rng.randrange(len(docs))] for _ in docs]) for _ in range(samples))
+    n = len(per_doc)
+    values = []
+    for _ in range(samples):
+        tp = errors = 0
+        for i in rng.choices(range(n), k=n):
+            tp += per_doc[i][0]
+            errors += per_doc[i][1]
+        values.append(2 * tp / (2 * tp + errors) if tp + errors else 1.0)
+    values.sort()
     return {"low": round(values[int(0.025 * samples)], 4), "high": round(values[int(0.975 * samples) - 1], 4),
             "samples": samples, "seed": seed}  # fmt: skip
 
