@@ -48,7 +48,8 @@ def _remember_async_validator_checks() -> None:
         return
     passed: weakref.WeakSet[type] = weakref.WeakSet()
 
-    def remembering(model: Any) -> None:
+    def remembering(response_model: Any) -> None:
+        model = response_model
         if isinstance(model, type) and model in passed:
             return
         original(model)

@@ -18,7 +18,6 @@ from summarizer.errors import InputError
 from summarizer.grounding import locate
 from summarizer.schema import CATEGORIES, Actor, Draft
 
-
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it: ~10x faster
 
 
