@@ -104,3 +104,24 @@ def test_committed_baseline_matches_the_current_replay(replay_report) -> None:
     report, _ = replay_report
     baseline = json.loads((ROOT / "evals/baseline.json").read_text())
     assert baseline["documents"] == report["documents"], "update evals/baseline.json in the same change"
+
+
+def test_live_eval_records_exchanges_as_recorded_provenance(tmp_path, monkeypatch, capsys) -> None:
+    from openai_server import OpenAIServer, echo_answer
+
+    with OpenAIServer(responder=echo_answer) as server:
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-live-key-0001")
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        record = tmp_path / "rec"
+        assert main(["eval", "--gold", str(GOLD), "--live", "--record", str(record), "--json", str(tmp_path / "r.json")]) == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["source"] == "live" and report["schema_valid_rate"] == 1.0
+    files = list(record.rglob("*.json"))
+    assert len(files) == 16 == len(server.requests)
+    assert all(json.loads(f.read_text())["meta"]["provenance"] == "recorded" for f in files)
+    assert not any("sk-test-live-key-0001" in f.read_text() for f in files)
+    # and the recordings replay offline to the same scores
+    monkeypatch.delenv("OPENAI_API_KEY")
+    assert main(["eval", "--gold", str(GOLD), "--recordings", str(record), "--json", str(tmp_path / "r2.json")]) == 0
+    replayed = json.loads((tmp_path / "r2.json").read_text())
+    assert replayed["documents"] == report["documents"] and replayed["provenance"] == {"recorded": 16}
