@@ -92,7 +92,7 @@ def compare(report: dict[str, Any], baseline: dict[str, Any]) -> tuple[list[str]
 _CSS = """body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:70rem;color:#222}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:right}
 td:first-child,th:first-child{text-align:left}.article{white-space:pre-wrap;background:#fafafa;
-padding:1rem;border:1px solid #ddd}.ev-pred{background:#cfe8ff}.ev-gold{border-bottom:2px solid #e69500}
+padding:1rem;border:1px solid #ddd}mark{background:none;color:inherit}.ev-pred{background:#cfe8ff}.ev-gold{border-bottom:2px solid #e69500}
 .ev-pred.ev-gold{background:#c8f2c8}.matched{color:#17652b}.missed{color:#a32}.spurious{color:#8a4d00}
 li{margin:.3rem 0}.legend span{padding:0 .4rem;margin-right:.5rem}"""
 
