@@ -60,10 +60,6 @@ def cmd_summarize(args: argparse.Namespace) -> int:
 
     text, label = read_article(args.article)
     settings = Settings.from_env().with_overrides(model=args.model, base_url=args.base_url)
-    if args.max_input_tokens is not None:
-        from summarizer.chunking import check_budget
-
-        check_budget(text, args.max_input_tokens, settings.model)
     engine = build_engine(
         settings,
         mode=args.mode,
@@ -72,7 +68,13 @@ def cmd_summarize(args: argparse.Namespace) -> int:
         timeout=args.timeout,
     )
     try:
-        summary = run(engine, text, strict=args.strict, max_reasks=args.max_reasks, label=label)
+        if args.max_input_tokens is not None:  # split on paragraphs/sentences when over budget
+            from summarizer.chunking import summarize_chunked
+
+            summary = summarize_chunked(engine, text, max_input_tokens=args.max_input_tokens, strict=args.strict,
+                                        max_reasks=args.max_reasks, label=label)  # fmt: skip
+        else:
+            summary = run(engine, text, strict=args.strict, max_reasks=args.max_reasks, label=label)
     finally:
         if engine.replay is not None:
             for rec in engine.replay.served:
@@ -206,6 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lint", action="store_true", help="only check the gold files")
     _add_model_options(p)
     p.set_defaults(handler=cmd_eval)
+
+    from summarizer.cli_batch import register as register_batch
+
+    register_batch(sub, _add_model_options)
 
     p = sub.add_parser("schema", help=cmd_schema.__doc__, description=cmd_schema.__doc__)
     p.set_defaults(handler=cmd_schema)
