@@ -50,6 +50,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+import httpx2
+
 from summarizer import chunking, prices, prompting, tokens, transport
 from summarizer.client import DEFAULT_TIMEOUT_S, Engine, build_engine
 from summarizer.config import Settings
@@ -479,6 +481,9 @@ async def work(
             try:
                 with transport.tracking(books):
                     record = await _summarise(engine, article, options)
+            except asyncio.CancelledError:
+                report.not_started += 1  # interrupted in flight: no line, so the next run does it
+                raise
             finally:
                 ledger.settle(reserved, estimate, books, price(books))
             results.append(record)
@@ -501,7 +506,18 @@ async def work(
     report.not_started += sum(1 for _ in queue)
 
 
+def http_pool(options: Options) -> httpx2.AsyncHTTPTransport:
+    """The network transport, keeping a connection alive per worker (httpx keeps only 20 by default)."""
+    workers = max(1, options.concurrency)
+    return httpx2.AsyncHTTPTransport(
+        limits=httpx2.Limits(max_connections=max(100, 2 * workers), max_keepalive_connections=workers)
+    )
+
+
 def build(options: Options, network: Any = None) -> Engine:
+    """The run's one async engine; ``network`` replaces the bottom of its transport chain."""
+    if network is None and options.replay is None:
+        network = http_pool(options)
     return build_engine(
         options.settings,
         mode=options.mode,

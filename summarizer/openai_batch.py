@@ -294,7 +294,7 @@ async def run(
     run_now = [a for a in todo if a.text is None or a.id in admitted]
     report.not_started += len(readable) - len(admitted)
 
-    prefilled = PrefilledTransport(httpx2.AsyncHTTPTransport())
+    prefilled = PrefilledTransport(batch.http_pool(options))
     engine = batch.build(options, network=prefilled)
     sdk = engine.client.client
     state = state_path(results.path)
@@ -302,6 +302,11 @@ async def run(
         if requests:
             try:
                 prefilled.answers = await fetch_answers(sdk, requests, state, options.poll_interval, progress)
+            except asyncio.CancelledError:  # Ctrl-C while waiting: the job runs on and is saved in the state file
+                report.interrupted = True
+                report.not_started += len(run_now)
+                progress.note(f"the Batch API job keeps running; re-run the same command to pick up its results ({state})")
+                return
             except SummarizerError:
                 raise
             except Exception as err:  # the SDK's errors, after our retries

@@ -71,7 +71,10 @@ Responder = Callable[[dict[str, Any]], Action]
 
 @dataclass
 class FaultPlan:
-    """Fault the first attempt at a request with probability ``rate``, chosen by a seeded RNG."""
+    """Fault the first attempt at a request with probability ``rate``, chosen by a seeded RNG.
+
+    ``kinds`` may also name ``"truncated"`` (an answer cut off with ``finish_reason="length"``).
+    """
 
     rate: float
     seed: int = 7
@@ -101,7 +104,13 @@ class FaultPlan:
             "drop": Drop(),
             "malformed": Raw('{"id": "x", "choices": [ {"index": 0, "message": '),
             "slow": Slow(self.slow_seconds),
+            "truncated": Answer({"summary": "cut off"}, finish_reason="length"),
         }[kind]
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # the listen backlog: must be set before the socket listens, i.e. on the class
 
 
 class OpenAIServer:
@@ -117,9 +126,7 @@ class OpenAIServer:
         self.batch_polls = 1
         self.batch_outcome = "completed"
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._httpd.daemon_threads = True
-        self._httpd.request_queue_size = 256
+        self._httpd = _HTTPServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     @property
@@ -226,6 +233,7 @@ class OpenAIServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
 
             def log_message(self, *args: object) -> None:  # keep test output clean
                 pass

@@ -1,0 +1,133 @@
+"""Batch throughput: how close a batch run gets to the concurrency limit, and its peak memory.
+
+Runs N articles (the corpus, cycled) through ``summarizer.batch`` against the local test server in
+a separate process, which answers every request after a fixed latency L. With concurrency C the
+ideal wall time is N·L/C, so
+
+    efficiency = (N·L/C) / wall        (target ≥ 0.85)
+
+The same run also measures a baseline: the same N requests sent as bare HTTP POSTs (no SDK, no
+instructor, no validation) at the same concurrency, which shows what the server and the loopback
+network allow by themselves. A warm-up run of a few articles comes first, so that one-off costs
+(imports, loading the tokenizer; see ``startup.py``) are not counted as throughput. Peak memory is
+the process's peak resident set size.
+
+    uv run python benchmarks/batch_throughput.py [--n 256] [--latency 0.2] [--concurrency 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WARM_UP = 8
+
+SERVER = """
+import sys, time
+sys.path.insert(0, {tests!r})
+from openai_server import OpenAIServer, echo_answer
+with OpenAIServer(responder=echo_answer, latency={latency}) as server:
+    print(server.base_url, flush=True)
+    sys.stdin.read()  # until the parent closes our stdin
+"""
+
+
+def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
+    code = SERVER.format(tests=str(ROOT / "tests"), latency=latency)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    return proc, proc.stdout.readline().strip()
+
+
+def write_inputs(folder: Path, n: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    corpus = sorted((ROOT / "evals/articles").glob("*.txt"))
+    path = folder / "articles.jsonl"
+    with path.open("w", encoding="utf-8") as f:
+        for i in range(n):
+            text = corpus[i % len(corpus)].read_text(encoding="utf-8")
+            f.write(json.dumps({"id": f"{i:04d}", "text": f"Item {i}. {text}"}) + "\n")
+    return path
+
+
+async def bare_http(base_url: str, n: int, concurrency: int) -> float:
+    import httpx2
+
+    from summarizer import prompting
+
+    body = {"model": "test-model", "messages": prompting.render("Officials met on Monday. They talked.")}
+    limit = asyncio.Semaphore(concurrency)
+    async with httpx2.AsyncClient(timeout=60) as client:
+
+        async def one() -> None:
+            async with limit:
+                response = await client.post(base_url + "/chat/completions", json=body)
+                response.raise_for_status()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(n)))
+        return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=256)
+    parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+
+    import logging
+
+    from summarizer import tokens
+    from summarizer.batch import Options, run_batch
+    from summarizer.config import Settings
+
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)
+    tokens.count("warm up the tokenizer")
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    server, base_url = start_server(args.latency)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            inputs = write_inputs(Path(tmp), args.n)
+            ideal = args.n * args.latency / args.concurrency
+            bare = asyncio.run(bare_http(base_url, args.n, args.concurrency))
+            options = Options(
+                settings=Settings(model="test-model", base_url=base_url, api_key="sk-benchmark"),
+                concurrency=args.concurrency,
+                timeout=60.0,
+            )
+            warm = write_inputs(Path(tmp) / "warm", WARM_UP)  # imports, tokenizer, regexes: not throughput
+            run_batch([str(warm)], Path(tmp) / "warm.jsonl", options, stream=io.StringIO())
+            cpu = time.process_time()
+            started = time.perf_counter()
+            report = run_batch([str(inputs)], Path(tmp) / "out.jsonl", options, stream=io.StringIO())
+            wall = time.perf_counter() - started
+            cpu = time.process_time() - cpu
+    finally:
+        assert server.stdin is not None
+        server.stdin.close()
+        server.wait(timeout=10)
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"batch throughput: N={args.n} articles, latency L={args.latency * 1000:.0f} ms, "
+          f"concurrency C={args.concurrency} (after a warm-up run of {WARM_UP})")  # fmt: skip
+    print(f"  ideal wall N·L/C              {ideal:7.2f} s")
+    print(f"  bare HTTP POSTs (baseline)    {bare:7.2f} s   efficiency {ideal / bare:5.2f}")
+    print(f"  summarizer batch              {wall:7.2f} s   efficiency {ideal / wall:5.2f}   (target >= 0.85)")
+    print(f"  batch / bare HTTP wall        {wall / bare:7.2f} x")
+    print(f"  client CPU per article        {1000 * cpu / args.n:7.2f} ms")
+    print(f"  succeeded / failed            {report.succeeded} / {report.failed}")
+    print(f"  peak RSS                      {peak_mib:7.1f} MiB   (before the run: {rss_before / 1024:.1f} MiB)")
+    return 0 if report.failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
