@@ -6,9 +6,9 @@ ideal wall time is N·L/C, so
 
     efficiency = (N·L/C) / wall        (target ≥ 0.85)
 
-The same run also measures a baseline: the same N requests sent as bare HTTP POSTs (no SDK, no
-instructor, no validation) at the same concurrency, which shows what the server and the loopback
-network allow by themselves. A warm-up run of a few articles comes first, so that one-off costs
+The same run also measures a baseline: the same N request bodies (captured from the pipeline) sent
+as bare HTTP POSTs (no SDK, no instructor, no validation) at the same concurrency, which shows what
+the server and the loopback network allow by themselves. A warm-up run of a few articles comes first, so that one-off costs
 (imports, loading the tokenizer; see ``startup.py``) are not counted as throughput. Peak memory is
 the process's peak resident set size.
 
@@ -59,22 +59,29 @@ def write_inputs(folder: Path, n: int) -> Path:
     return path
 
 
-async def bare_http(base_url: str, n: int, concurrency: int) -> float:
+def request_bodies(inputs: Path) -> list[dict[str, object]]:
+    """The exact first request body the pipeline sends for each article (captured, not sent)."""
+    from summarizer.config import Settings
+    from summarizer.openai_batch import capture
+
+    texts = [json.loads(line)["text"] for line in inputs.read_text(encoding="utf-8").splitlines()]
+    return [bodies[0] for bodies in capture(Settings(model="test-model", api_key="sk-benchmark"), "tools", texts)]
+
+
+async def bare_http(base_url: str, bodies: list[dict[str, object]], concurrency: int) -> float:
     import httpx2
 
-    from summarizer import prompting
-
-    body = {"model": "test-model", "messages": prompting.render("Officials met on Monday. They talked.")}
     limit = asyncio.Semaphore(concurrency)
-    async with httpx2.AsyncClient(timeout=60) as client:
+    limits = httpx2.Limits(max_connections=100, max_keepalive_connections=concurrency)
+    async with httpx2.AsyncClient(timeout=60, limits=limits) as client:
 
-        async def one() -> None:
+        async def one(body: dict[str, object]) -> None:
             async with limit:
                 response = await client.post(base_url + "/chat/completions", json=body)
                 response.raise_for_status()
 
         started = time.perf_counter()
-        await asyncio.gather(*(one() for _ in range(n)))
+        await asyncio.gather(*(one(body) for body in bodies))
         return time.perf_counter() - started
 
 
@@ -99,7 +106,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             inputs = write_inputs(Path(tmp), args.n)
             ideal = args.n * args.latency / args.concurrency
-            bare = asyncio.run(bare_http(base_url, args.n, args.concurrency))
+            bare = asyncio.run(bare_http(base_url, request_bodies(inputs), args.concurrency))
             options = Options(
                 settings=Settings(model="test-model", base_url=base_url, api_key="sk-benchmark"),
                 concurrency=args.concurrency,

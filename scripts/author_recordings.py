@@ -23,7 +23,7 @@ from summarizer.client import build_engine
 from summarizer.config import Settings
 from summarizer.errors import SummarizerError
 from summarizer.evaluation.gold import load_gold
-from summarizer.summarize import run
+from summarizer.orchestrator import run
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = "gpt-4o-mini"

@@ -57,8 +57,8 @@ from summarizer.client import DEFAULT_TIMEOUT_S, Engine, build_engine
 from summarizer.config import Settings
 from summarizer.errors import InputError, SummarizerError
 from summarizer.inputs import decode
+from summarizer.orchestrator import DEFAULT_REASKS, arun
 from summarizer.schema import Mode, Usage
-from summarizer.summarize import DEFAULT_REASKS, arun
 
 ARTICLE_SUFFIXES = (".txt", ".md")
 DEFAULT_CONCURRENCY = 8

@@ -17,7 +17,9 @@ unlocated quote.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from instructor import OpenAISchema
@@ -36,6 +38,24 @@ _REFERENCES: dict[str, tuple[str, ...]] = {
 }
 
 
+_ARTICLE: contextvars.ContextVar[str | None] = contextvars.ContextVar("summarizer_article", default=None)
+
+
+@contextmanager
+def grounded_in(article: str) -> Iterator[None]:
+    """Validate ``ArticleBrief`` against ``article`` inside this block.
+
+    Not instructor's ``context=``: instructor also renders every message as a Jinja template with
+    it, which would run template syntax found in the (untrusted) article and cost a template
+    compile per message per call.
+    """
+    token = _ARTICLE.set(article)
+    try:
+        yield
+    finally:
+        _ARTICLE.reset(token)
+
+
 class ArticleBrief(Draft, OpenAISchema):
     """Structured brief of the article: only what the article states, every item quoted verbatim."""
 
@@ -44,7 +64,7 @@ class ArticleBrief(Draft, OpenAISchema):
 
     @model_validator(mode="after")
     def _grounded_and_consistent(self, info: ValidationInfo) -> ArticleBrief:
-        article = (info.context or {}).get("article")
+        article = (info.context or {}).get("article", _ARTICLE.get())
         if isinstance(article, str):
             found = problems(self, article)
             if found:

@@ -46,8 +46,8 @@ from summarizer.checks import references
 from summarizer.client import Engine
 from summarizer.errors import InputError, SummarizerError
 from summarizer.grounding import locate
+from summarizer.orchestrator import DEFAULT_REASKS, arun, check_article, run
 from summarizer.schema import CATEGORIES, ArticleSummary, RunMetadata
-from summarizer.summarize import DEFAULT_REASKS, arun, check_article, run
 
 DUPLICATE_THRESHOLD = 85.0
 DEFAULT_CHUNK_CONCURRENCY = 4

@@ -56,7 +56,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     from summarizer.client import build_engine
     from summarizer.config import Settings
     from summarizer.inputs import read_article
-    from summarizer.summarize import run
+    from summarizer.orchestrator import run
 
     text, label = read_article(args.article)
     settings = Settings.from_env().with_overrides(model=args.model, base_url=args.base_url)

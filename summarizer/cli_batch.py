@@ -20,6 +20,10 @@ from typing import Any
 from summarizer.errors import BATCH_PARTIAL_FAILURE_EXIT, BudgetExceeded, InputError
 
 INTERRUPTED_EXIT = 130
+EXIT_CODES = """exit codes:
+  0 every article succeeded or was already done     8 --max-cost stopped the run (re-run to resume)
+  9 some articles failed (error lines; re-run)     130 interrupted (the file is valid; re-run)
+  2 bad usage or input                               3 configuration (no key, no price for --max-cost)"""
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -80,7 +84,10 @@ def _amount(value: str) -> float:
 
 def register(subparsers: Any, add_model_options: Callable[[argparse.ArgumentParser], None]) -> argparse.ArgumentParser:
     """Add ``batch`` to the main parser's sub-commands."""
-    p: argparse.ArgumentParser = subparsers.add_parser("batch", help=cmd_batch.__doc__, description=cmd_batch.__doc__)
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "batch", help=cmd_batch.__doc__, description=cmd_batch.__doc__, epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="article files, directories (searched for *.txt and *.md) or JSONL files of {id, text}")  # fmt: skip
     p.add_argument("-o", "--output", required=True, metavar="OUT.jsonl",

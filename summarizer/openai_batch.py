@@ -46,8 +46,8 @@ from summarizer import chunking, prices, recording, transport
 from summarizer.client import build_engine
 from summarizer.config import Settings
 from summarizer.errors import ConfigError, ProviderError, SummarizerError
+from summarizer.orchestrator import run as run_one
 from summarizer.schema import Mode, Usage
-from summarizer.summarize import run as run_one
 
 if TYPE_CHECKING:
     from summarizer.batch import Article, Ledger, Options, Progress, Report, Results

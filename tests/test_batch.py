@@ -153,6 +153,19 @@ def test_a_failed_article_is_an_error_line_and_the_rest_still_run(env, tmp_path,
     assert "failed: a001: ProviderError" in err
 
 
+def test_template_syntax_in_an_article_reaches_the_model_verbatim(env, tmp_path) -> None:
+    env.responder = echo_answer
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in/t1.txt").write_text("The minister said {{ 7*7 }} times that talks continue. More later.\n")
+    (tmp_path / "in/t2.txt").write_text("Officials said {% the deal %} is near. More later.\n")
+    out = tmp_path / "out.jsonl"
+    assert batch_main(str(tmp_path / "in"), "-o", str(out)) == 0
+    assert {article_of(r) for r in env.requests} == {p.read_text() for p in (tmp_path / "in").iterdir()}
+    quotes = {r["id"]: r["summary"]["positions"][0]["evidence"][0]["quote"] for r in lines(out)}
+    assert quotes == {"t1": "The minister said {{ 7*7 }} times that talks continue.",
+                      "t2": "Officials said {% the deal %} is near."}  # fmt: skip
+
+
 def test_rerun_skips_finished_articles_and_retries_failed_ones(env, tmp_path) -> None:
     env.responder = marked_failures
     paths = write_articles(tmp_path / "in", 6, fail={2, 4})

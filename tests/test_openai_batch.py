@@ -14,8 +14,8 @@ from summarizer.batch import Options, arun_batch, run_batch
 from summarizer.client import build_engine
 from summarizer.config import Settings
 from summarizer.errors import ConfigError
+from summarizer.orchestrator import run
 from summarizer.schema import ArticleSummary
-from summarizer.summarize import run
 from summarizer.transport import RetryPolicy
 
 FAST = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05)

@@ -22,7 +22,7 @@ FAST = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05)
 
 def fast(settings: Settings, **kw):  # a summarize with quick retries, built on the real client stack
     from summarizer.client import build_engine
-    from summarizer.summarize import run
+    from summarizer.orchestrator import run
 
     engine = build_engine(settings, retry=FAST, timeout=kw.pop("timeout", 5.0), mode=kw.pop("mode", "tools"))
     return lambda text, **opts: run(engine, text, **opts)

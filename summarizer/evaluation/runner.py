@@ -20,8 +20,8 @@ from summarizer.config import Settings
 from summarizer.errors import InputError, SummarizerError
 from summarizer.evaluation.gold import Gold, gold_files, load_aliases, load_gold
 from summarizer.evaluation.scoring import DocumentScore, aggregate, score_document
+from summarizer.orchestrator import run
 from summarizer.schema import ArticleSummary, Mode
-from summarizer.summarize import run
 
 Source = Literal["replay", "predictions", "live"]
 REPORT_VERSION = 1

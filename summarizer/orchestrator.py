@@ -3,7 +3,8 @@
 ``summarize`` and ``asummarize`` share every step but the network call:
 
 1. ``prepare``: check the input, render the prompt, open the call's books (``CallStats``);
-2. the instructor call with ``ArticleBrief`` as response model and the article as validation context,
+2. the instructor call with ``ArticleBrief`` as response model, validated against the article
+   (``checks.grounded_in``; not instructor's ``context=``, which would also template the prompt),
    so ungrounded quotes and unknown actors are re-asked with the precise error;
 3. ``settle``: on success, or when re-asks run out with a schema-valid last answer, ``checks.finalize``
    locates evidence and repairs or drops (with warnings); everything else becomes one
@@ -25,7 +26,7 @@ import pydantic
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 
 from summarizer import __version__, prompting, transport
-from summarizer.checks import ArticleBrief, finalize
+from summarizer.checks import ArticleBrief, finalize, grounded_in
 from summarizer.client import DEFAULT_TIMEOUT_S, Engine, build_engine
 from summarizer.config import Settings
 from summarizer.errors import (
@@ -70,7 +71,6 @@ def _request(engine: Engine, call: _Call, max_reasks: int) -> dict[str, Any]:
         "messages": call.messages,
         "response_model": ArticleBrief,
         "max_retries": max_reasks,  # instructor: re-asks after the first attempt
-        "context": {"article": call.article},
     }
 
 
@@ -192,7 +192,7 @@ def _handle(err: Exception, engine: Engine, call: _Call, strict: bool) -> Draft:
 def run(engine: Engine, text: object, *, strict: bool = False, max_reasks: int = DEFAULT_REASKS, label: str = "") -> ArticleSummary:
     """Summarise with a ready ``Engine`` (sync)."""
     call = _prepare(text, label)
-    with transport.tracking(call.stats):
+    with transport.tracking(call.stats), grounded_in(call.article):
         try:
             draft: Draft = engine.client.chat.completions.create(**_request(engine, call, max_reasks))
         except Exception as err:
@@ -205,7 +205,7 @@ async def arun(
 ) -> ArticleSummary:
     """Summarise with a ready async ``Engine``."""
     call = _prepare(text, label)
-    with transport.tracking(call.stats):
+    with transport.tracking(call.stats), grounded_in(call.article):
         try:
             draft: Draft = await engine.client.chat.completions.create(**_request(engine, call, max_reasks))
         except Exception as err:
