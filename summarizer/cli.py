@@ -161,11 +161,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_model_options(p: argparse.ArgumentParser) -> None:
+def _add_endpoint_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="model name (default: $SUMMARIZER_MODEL or gpt-4o-mini)")
     p.add_argument("--base-url", help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL or OpenAI)")
     p.add_argument("--mode", choices=["tools", "json_schema", "md_json"], default="tools",
                    help="how the structured answer is requested (default: tools)")  # fmt: skip
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    _add_endpoint_options(p)
     p.add_argument("--strict", action="store_true", help="fail instead of dropping ungrounded items")
     p.add_argument("--max-reasks", type=int, default=2, metavar="N", help="re-asks on invalid output (default: 2)")
     p.add_argument("--timeout", type=float, default=120.0, metavar="S", help="per-request timeout in seconds")
@@ -206,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", metavar="F", help="a JSON report to compare with")
     p.add_argument("--fail-on-regression", action="store_true", help="exit 10 when scores moved/fell")
     p.add_argument("--lint", action="store_true", help="only check the gold files")
-    _add_model_options(p)
+    _add_endpoint_options(p)
     p.set_defaults(handler=cmd_eval)
 
     from summarizer.cli_batch import register as register_batch

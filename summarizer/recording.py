@@ -227,9 +227,6 @@ class ReplayStore:
             raise self._miss(request, body)
         with self._lock:
             self.served.append(rec)
-        stats = transport.current()
-        if stats is not None:
-            stats.replayed.append(f"{rec.path} ({rec.provenance})")
         return rec
 
     def _miss(self, request: httpx2.Request, body: Any) -> RecordingError:

@@ -51,7 +51,6 @@ class CallStats:
     prompt_version: str = ""
     attempts: int = 0
     usage: Usage = field(default_factory=Usage)
-    replayed: list[str] = field(default_factory=list)  # recordings served, for the user to see
     parent: CallStats | None = field(default=None, repr=False, compare=False)  # the enclosing books
 
     def ledgers(self) -> Iterator[CallStats]:

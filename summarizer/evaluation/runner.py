@@ -8,7 +8,6 @@ Three sources of predictions, one scoring path:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +20,7 @@ from summarizer.errors import InputError, SummarizerError
 from summarizer.evaluation.gold import Gold, gold_files, load_aliases, load_gold
 from summarizer.evaluation.scoring import DocumentScore, aggregate, score_document
 from summarizer.orchestrator import run
+from summarizer.render import to_json
 from summarizer.schema import ArticleSummary, Mode
 
 Source = Literal["replay", "predictions", "live"]
@@ -103,6 +103,4 @@ def write_predictions(docs: list[DocumentScore], directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for d in docs:
         if d.summary is not None:
-            (directory / f"{d.id}.json").write_text(
-                json.dumps(d.summary.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-            )
+            (directory / f"{d.id}.json").write_text(to_json(d.summary), encoding="utf-8")
