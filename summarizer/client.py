@@ -38,8 +38,11 @@ DEFAULT_TIMEOUT_S = 120.0
 def _remember_async_validator_checks() -> None:
     """Per-call CPU: instructor walks the response model's whole type tree on every request to reject
     async validators; for a given class the answer never changes, so a passed check is remembered.
-    A class that fails the check still fails on every call. (benchmarks/eval_speed.py measures it.)"""
+    A class that fails the check still fails on every call. Instructor calls the check through its
+    own module and through names imported from it, so each of those is replaced.
+    (benchmarks/batch_throughput.py measures it.)"""
     try:
+        from instructor.v2.core import patch as patch_module
         from instructor.v2.validation import async_validators as module
     except ImportError:  # a future instructor may move or drop it; then there is nothing to remember
         return
@@ -57,7 +60,76 @@ def _remember_async_validator_checks() -> None:
             passed.add(model)
 
     remembering.remembers = True  # type: ignore[attr-defined]
-    module.reject_async_validators = remembering
+    for holder in (module, patch_module):
+        if getattr(holder, "reject_async_validators", None) is original:
+            holder.reject_async_validators = remembering  # type: ignore[attr-defined]
+
+
+# The SDK's ``chat.completions.create`` walks every request through its TypedDict annotations
+# (``maybe_transform``) to rename aliased keys and encode files and dates. The chat parameters we send
+# have none of those: the walk returns its input unchanged (tests/test_client_direct.py proves it for
+# every mode), yet it was the largest single CPU cost per call. So requests go through the SDK's public
+# ``post`` with the body as built, and everything else (auth, base URL, timeouts, response parsing,
+# errors) stays the SDK's. A streaming request still takes the SDK's own path.
+_CHAT_PATH = "/chat/completions"
+_SECURITY = {"bearer_auth": True}
+
+
+def _request_options(
+    extra_headers: Any, extra_query: Any, extra_body: Any, timeout: Any
+) -> dict[str, Any]:  # fmt: skip
+    options: dict[str, Any] = {"security": _SECURITY}
+    if extra_headers is not None:
+        options["headers"] = extra_headers
+    if extra_query is not None:
+        options["params"] = extra_query
+    if extra_body is not None:
+        options["extra_json"] = extra_body
+    if not isinstance(timeout, openai.NotGiven):
+        options["timeout"] = timeout
+    return options
+
+
+def direct_chat_create(sdk: openai.OpenAI | openai.AsyncOpenAI) -> Any:
+    """``sdk.chat.completions.create`` minus the per-call TypedDict walk (see above)."""
+    from openai.types.chat import ChatCompletion
+
+    if isinstance(sdk, openai.AsyncOpenAI):
+        async_sdk = sdk
+
+        async def acreate(
+            *, extra_headers: Any = None, extra_query: Any = None, extra_body: Any = None,
+            timeout: Any = openai.NOT_GIVEN, **body: Any,
+        ) -> Any:  # fmt: skip
+            if body.get("stream"):
+                return await async_sdk.chat.completions.create(
+                    **body, extra_headers=extra_headers, extra_query=extra_query, extra_body=extra_body, timeout=timeout
+                )
+            options = _request_options(extra_headers, extra_query, extra_body, timeout)
+            return await async_sdk.post(_CHAT_PATH, body=body, cast_to=ChatCompletion, options=options)  # type: ignore[call-overload]
+
+        return acreate
+    sync_sdk = sdk
+
+    def create(
+        *, extra_headers: Any = None, extra_query: Any = None, extra_body: Any = None,
+        timeout: Any = openai.NOT_GIVEN, **body: Any,
+    ) -> Any:  # fmt: skip
+        if body.get("stream"):
+            return sync_sdk.chat.completions.create(
+                **body, extra_headers=extra_headers, extra_query=extra_query, extra_body=extra_body, timeout=timeout
+            )
+        options = _request_options(extra_headers, extra_query, extra_body, timeout)
+        return sync_sdk.post(_CHAT_PATH, body=body, cast_to=ChatCompletion, options=options)  # type: ignore[call-overload]
+
+    return create
+
+
+def _instructor(sdk: openai.OpenAI | openai.AsyncOpenAI, mode: Mode) -> Any:
+    create = instructor.patch(create=direct_chat_create(sdk), mode=MODES[mode])
+    if isinstance(sdk, openai.AsyncOpenAI):
+        return instructor.AsyncInstructor(client=sdk, create=create, mode=MODES[mode])
+    return instructor.Instructor(client=sdk, create=create, mode=MODES[mode])
 
 
 @dataclass
@@ -129,5 +201,4 @@ def build_engine(
         else:
             openai_client = openai.OpenAI(**common, http_client=httpx2.Client(transport=chain, timeout=timeout))
     _remember_async_validator_checks()
-    patched = instructor.from_openai(openai_client, mode=MODES[mode])
-    return Engine(client=patched, settings=settings, mode=mode, replay=store)
+    return Engine(client=_instructor(openai_client, mode), settings=settings, mode=mode, replay=store)

@@ -160,8 +160,7 @@ def _retrying_kwargs(policy: RetryPolicy) -> dict[str, Any]:
     return {
         "stop": stop_after_attempt(policy.attempts),
         "wait": _wait(policy),
-        "retry": retry_if_exception_type(RETRY_EXCEPTIONS)
-        | retry_if_result(lambda r: r.status_code in RETRY_STATUSES),
+        "retry": retry_if_exception_type(RETRY_EXCEPTIONS) | retry_if_result(lambda r: r.status_code in RETRY_STATUSES),
         "retry_error_callback": lambda state: state.outcome.result(),  # hand back the last response
         "reraise": True,
     }
@@ -193,9 +192,10 @@ class RetryingTransport(httpx2.BaseTransport):
     def __init__(self, inner: httpx2.BaseTransport, policy: RetryPolicy) -> None:
         self.inner = inner
         self.policy = policy
+        self._strategy = _retrying_kwargs(policy)  # stateless strategies, built once
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        response: httpx2.Response = Retrying(**_retrying_kwargs(self.policy))(self.inner.handle_request, request)
+        response: httpx2.Response = Retrying(**self._strategy)(self.inner.handle_request, request)
         return response
 
     def close(self) -> None:
@@ -228,11 +228,10 @@ class AsyncRetryingTransport(httpx2.AsyncBaseTransport):
     def __init__(self, inner: httpx2.AsyncBaseTransport, policy: RetryPolicy) -> None:
         self.inner = inner
         self.policy = policy
+        self._strategy = _retrying_kwargs(policy)  # stateless strategies, built once
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        response: httpx2.Response = await AsyncRetrying(**_retrying_kwargs(self.policy))(
-            self.inner.handle_async_request, request
-        )
+        response: httpx2.Response = await AsyncRetrying(**self._strategy)(self.inner.handle_async_request, request)
         return response
 
     async def aclose(self) -> None:
