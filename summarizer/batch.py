@@ -1,7 +1,7 @@
 """Batch: many articles in, one JSON line per article out, concurrently, resumably, within a budget.
 
 A *batch run* summarises every article named by its inputs (files; directories, searched recursively
-for ``*.txt`` and ``*.md``; JSON Lines files of ``{"id", "text"}``) into a *results file* of JSON
+for ``*.txt``, or ``--glob`` patterns; JSON Lines files of ``{"id", "text"}``) into a *results file* of JSON
 Lines, one line per article (contract, DESIGN.md §2)::
 
     {"id": ..., "article_sha256": ..., "ok": true,  "summary": {...ArticleSummary...}}
@@ -60,7 +60,7 @@ from summarizer.inputs import decode
 from summarizer.orchestrator import DEFAULT_REASKS, arun
 from summarizer.schema import Mode, Usage
 
-ARTICLE_SUFFIXES = (".txt", ".md")
+DEFAULT_PATTERNS = ("*.txt",)  # what a directory is searched for; notes like SOURCES.md stay out
 DEFAULT_CONCURRENCY = 8
 
 
@@ -114,13 +114,28 @@ def _from_jsonl(path: Path) -> Iterator[Article]:
             yield Article(str(record["id"]), _sha(text.encode("utf-8")), text)
 
 
-def collect(inputs: Sequence[str]) -> list[Article]:
-    """Every article the inputs name, in order; an unreadable file becomes an article with a problem."""
+def _matching(folder: Path, patterns: Sequence[str]) -> list[Path]:
+    """Files under ``folder`` whose names match a pattern, skipping hidden files and folders."""
+    found: set[Path] = set()
+    for pattern in patterns:
+        found.update(
+            p for p in folder.rglob(pattern)
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        )  # fmt: skip
+    return sorted(found)
+
+
+def collect(inputs: Sequence[str], patterns: Sequence[str] = DEFAULT_PATTERNS) -> list[Article]:
+    """Every article the inputs name, in order; an unreadable file becomes an article with a problem.
+
+    Directories are searched recursively for file names matching ``patterns`` (``*.txt`` unless told
+    otherwise); a file named directly is always taken.
+    """
     found: list[Article] = []
     for source in inputs:
         path = Path(source)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES)
+            files = _matching(path, patterns)
             found += [_from_file(p, p.relative_to(path).with_suffix("").as_posix()) for p in files]
         elif path.suffix.lower() == ".jsonl" and path.is_file():
             found += list(_from_jsonl(path))
@@ -134,7 +149,10 @@ def collect(inputs: Sequence[str]) -> list[Article]:
             raise InputError(f"two articles share the id {article.id!r}", hint="ids must be unique across the inputs")
         seen.add(article.id)
     if not found:
-        raise InputError(f"no articles found in {' '.join(inputs)}", hint="directories are searched for *.txt and *.md")
+        raise InputError(
+            f"no articles found in {' '.join(inputs)}",
+            hint=f"directories are searched for {' '.join(patterns)}; --glob PATTERN searches for others",
+        )
     return found
 
 
@@ -344,6 +362,7 @@ class Options:
     prices_file: Path | None = None
     openai_batch: bool = False
     poll_interval: float = 30.0
+    patterns: tuple[str, ...] = DEFAULT_PATTERNS  # file names a directory input is searched for
 
 
 @dataclass
@@ -546,7 +565,7 @@ async def arun_batch(inputs: Sequence[str], output: Path, options: Options, stre
     if options.max_input_tokens is not None and options.max_input_tokens <= 0:
         raise InputError("--max-input-tokens must be positive")
     started = time.monotonic()
-    articles = collect(inputs)
+    articles = collect(inputs, options.patterns)
     results = Results(output)
     todo = _todo(articles, results)
     report = Report(total=len(articles), skipped=len(articles) - len(todo))
@@ -628,7 +647,7 @@ class DryRun:
 
 def dry_run(inputs: Sequence[str], output: Path, options: Options) -> DryRun:
     """Price a run offline: token counts from the offline tokenizer, nothing sent, nothing written."""
-    articles = collect(inputs)
+    articles = collect(inputs, options.patterns)
     todo = _todo(articles, Results(output))
     table, price = _pricing(options)
     result = DryRun(total=len(articles), todo=len(todo), price_source=table.source)

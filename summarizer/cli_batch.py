@@ -28,7 +28,7 @@ EXIT_CODES = """exit codes:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     """Summarise many articles concurrently into a JSON Lines file, one line per article (resumable)."""
-    from summarizer.batch import Options, dry_run, run_batch
+    from summarizer.batch import DEFAULT_PATTERNS, Options, dry_run, run_batch
     from summarizer.config import Settings
     from summarizer.transport import RetryPolicy
 
@@ -48,6 +48,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         prices_file=Path(args.prices) if args.prices else None,
         openai_batch=args.openai_batch,
         poll_interval=args.poll_interval,
+        patterns=tuple(args.glob or DEFAULT_PATTERNS),
     )
     output = Path(args.output)
     if output.is_dir():
@@ -89,7 +90,9 @@ def register(subparsers: Any, add_model_options: Callable[[argparse.ArgumentPars
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     p.add_argument("inputs", nargs="+", metavar="INPUT",
-                   help="article files, directories (searched for *.txt and *.md) or JSONL files of {id, text}")  # fmt: skip
+                   help="article files, directories (searched for --glob) or JSONL files of {id, text}")  # fmt: skip
+    p.add_argument("--glob", action="append", metavar="PATTERN",
+                   help="file names to take from directories, repeatable (default: *.txt), e.g. --glob '*.md'")  # fmt: skip
     p.add_argument("-o", "--output", required=True, metavar="OUT.jsonl",
                    help="results file: one JSON line per article, appended as each finishes")  # fmt: skip
     p.add_argument("--concurrency", type=_positive_int, default=8, metavar="N", help="articles in flight (default: 8)")

@@ -76,15 +76,33 @@ def price_file(tmp_path: Path) -> Path:
 
 def test_directories_are_searched_recursively_and_ids_are_relative_paths_without_extension(tmp_path) -> None:
     (tmp_path / "in/sub/deeper").mkdir(parents=True)
+    (tmp_path / "in/.git").mkdir()
     (tmp_path / "in/one.txt").write_text("One.")
     (tmp_path / "in/sub/two.md").write_text("Two.")
     (tmp_path / "in/sub/deeper/three.txt").write_text("Three.")
+    (tmp_path / "in/SOURCES.md").write_text("Attribution, not an article.")
     (tmp_path / "in/notes.json").write_text("{}")  # not an article
-    single = tmp_path / "single.txt"
+    (tmp_path / "in/.git/HEAD.txt").write_text("hidden")
+    (tmp_path / "in/.draft.txt").write_text("hidden")
+    single = tmp_path / "single.md"
     single.write_text("Single.")
     found = collect([str(tmp_path / "in"), str(single)])
-    assert [a.id for a in found] == ["one", "sub/deeper/three", "sub/two", "single"]
+    assert [a.id for a in found] == ["one", "sub/deeper/three", "single"]  # a file named directly is always taken
     assert found[0].sha256 == hashlib.sha256(b"One.").hexdigest()
+    found = collect([str(tmp_path / "in")], patterns=("*.txt", "two.*"))
+    assert [a.id for a in found] == ["one", "sub/deeper/three", "sub/two"]
+
+
+def test_batch_glob_option_chooses_the_files_taken_from_directories(tmp_path, capsys) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in/a.md").write_text("An article in Markdown.")
+    (tmp_path / "in/README.md").write_text("Not an article.")
+    out = tmp_path / "out.jsonl"
+    assert cli.main(["batch", str(tmp_path / "in"), "-o", str(out), "--dry-run", "--model", "gpt-4o-mini"]) == 2
+    assert "--glob" in capsys.readouterr().err
+    assert cli.main(["batch", str(tmp_path / "in"), "-o", str(out), "--dry-run", "--model", "gpt-4o-mini",
+                 "--glob", "a.*", "--glob", "*.txt"]) == 0  # fmt: skip
+    assert "0 already done, 1 to run" in capsys.readouterr().out
 
 
 def test_jsonl_input_supplies_ids_and_texts(tmp_path) -> None:
