@@ -26,6 +26,8 @@ def test_dated_model_names_are_priced_as_the_longest_listed_base_name() -> None:
     assert table.lookup("gpt-4o-mini-2024-07-18") == table.lookup("gpt-4o-mini")
     assert table.lookup("gpt-4o-2024-08-06") == table.lookup("gpt-4o")
     assert table.lookup("gpt-4oo") is None  # an extension must follow a dash
+    assert table.lookup("gpt-5.4-mini-2026-03-17") == prices.Price(0.75, 4.5)  # not gpt-5.4's price
+    assert table.lookup("gpt-5.9") is None  # a newer version is not priced as gpt-5
 
 
 def test_unknown_model_is_a_config_error_pointing_at_prices_file() -> None:
