@@ -11,7 +11,7 @@ as bare HTTP POSTs (no SDK, no instructor, no validation) at the same concurrenc
 the server and the loopback network allow by themselves. A warm-up run of a few articles comes first, so that one-off costs
 (imports, loading the tokenizer; see ``startup.py``) are not counted as throughput. Both are measured
 ``--repeat`` times, alternating, because a shared machine's noise moves a single run by several
-points; every run is printed, and the target is checked on the median. Peak memory is the process's
+points; every run is printed, and the median is the figure compared with the target. Peak memory is the process's
 peak resident set size.
 
     uv run python benchmarks/batch_throughput.py [--n 256] [--latency 0.2] [--concurrency 32] [--repeat 3]
@@ -145,7 +145,7 @@ def main() -> int:
     print(f"  ideal wall N·L/C              {ideal:7.2f} s")
     print(f"  bare HTTP POSTs (baseline)    {median_bare:7.2f} s   efficiency {ideal / median_bare:5.2f}   (runs: {runs(bare)})")
     print(f"  summarizer batch              {median_wall:7.2f} s   efficiency {ideal / median_wall:5.2f}   "
-          f"(runs: {runs(walls)}; target >= 0.85 on the median)")  # fmt: skip
+          f"(runs: {runs(walls)}; target >= 0.85 for the median)")  # fmt: skip
     print(f"  batch / bare HTTP wall        {median_wall / median_bare:7.2f} x")
     print(f"  client CPU per article        {1000 * statistics.median(cpus) / args.n:7.2f} ms")
     print(f"  failed articles               {failed:7d}   (of {args.n * args.repeat})")
