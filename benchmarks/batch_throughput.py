@@ -64,8 +64,8 @@ def write_inputs(folder: Path, n: int) -> Path:
 
 def request_bodies(inputs: Path) -> list[dict[str, object]]:
     """The exact first request body the pipeline sends for each article (captured, not sent)."""
+    from summarizer.capture import capture
     from summarizer.config import Settings
-    from summarizer.openai_batch import capture
 
     texts = [json.loads(line)["text"] for line in inputs.read_text(encoding="utf-8").splitlines()]
     return [bodies[0] for bodies in capture(Settings(model="test-model", api_key="sk-benchmark"), "tools", texts)]

@@ -1,7 +1,7 @@
 """Token overhead: what the instructions and the schema cost on every call, per mode.
 
 For each mode (tools, json_schema, md_json) the script captures the exact request bodies the
-pipeline sends for every corpus article (nothing is sent; ``openai_batch.capture``), counts their
+pipeline sends for every corpus article (nothing is sent; ``capture.capture``), counts their
 prompt tokens offline with the gpt-4o-mini encoding (``prices.request_tokens``: message texts plus a
 few tokens per message, plus the JSON of the tool or response format), and subtracts the article's
 own tokens. The rest is the overhead: system prompt, delimiters, schema and field descriptions.
@@ -28,9 +28,9 @@ import openai
 from pydantic import BaseModel, ConfigDict
 
 from summarizer import prices, tokens
+from summarizer.capture import capture
 from summarizer.client import MODES
 from summarizer.config import Settings
-from summarizer.openai_batch import capture
 from summarizer.schema import ActorType, ProposalStatus, Stance, SupportStatus, SupportType
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,20 +23,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from instructor import OpenAISchema
-from pydantic import BaseModel, ValidationInfo, model_validator
+from pydantic import ValidationInfo, model_validator
 
 from summarizer.errors import ValidationFailed
 from summarizer.grounding import locate
-from summarizer.schema import CATEGORIES, Actor, Draft
-
-# field names that hold actor references, per category
-_REFERENCES: dict[str, tuple[str, ...]] = {
-    "positions": ("actor",),
-    "proposals": ("proposer", "addressees"),
-    "risks": ("raised_by", "affected"),
-    "support_commitments": ("provider", "recipient"),
-}
-
+from summarizer.schema import CATEGORIES, CATEGORY, Actor, Draft
 
 _ARTICLE: contextvars.ContextVar[str | None] = contextvars.ContextVar("summarizer_article", default=None)
 
@@ -75,15 +66,6 @@ class ArticleBrief(Draft, OpenAISchema):
         return self
 
 
-def references(category: str, item: BaseModel) -> Iterator[tuple[str, str]]:
-    """(field, actor name) for each actor reference an item makes."""
-    for field in _REFERENCES[category]:
-        value = getattr(item, field)
-        for name in value if isinstance(value, list) else [value]:
-            if name is not None:
-                yield field, name
-
-
 def problems(draft: Draft, article: str) -> list[str]:
     """Every grounding and reference violation in ``draft``, one precise line each."""
     found: list[str] = []
@@ -93,7 +75,7 @@ def problems(draft: Draft, article: str) -> list[str]:
             for j, quote in enumerate(item.evidence):
                 if locate(quote, article) is None:
                     found.append(f"{category}[{i}].evidence[{j}] is not in the article: {quote!r}")
-            for field, name in references(category, item):
+            for field, name in CATEGORY[category].names(item):
                 if name.casefold() not in known:
                     found.append(
                         f"{category}[{i}].{field} names {name!r}, which is not in actors; "
@@ -148,11 +130,11 @@ def finalize(draft: Draft, article: str, *, strict: bool) -> tuple[dict[str, Any
                 located = article[span.start : span.end]
                 evidence.append({"quote": located, "start": span.start, "end": span.end, "match": span.match})
             if not evidence:
-                warnings.append(f"{where}: dropped item with no grounded evidence ({_label(category, item)})")
+                warnings.append(f"{where}: dropped item with no grounded evidence ({CATEGORY[category].label(item)})")
                 continue
             data = item.model_dump()
             data["evidence"] = evidence
-            for field in _REFERENCES[category]:
+            for field in CATEGORY[category].references:
                 value = data[field]
                 if isinstance(value, list):
                     data[field] = [resolve(f"{where}.{field}", v) for v in value]
@@ -163,13 +145,3 @@ def finalize(draft: Draft, article: str, *, strict: bool) -> tuple[dict[str, Any
     content["actors"] = [a.model_dump() for a in actors]
     return content, warnings
 
-
-def _label(category: str, item: BaseModel) -> str:
-    text = {
-        "positions": "statement",
-        "proposals": "proposal",
-        "risks": "risk",
-        "support_commitments": "description",
-    }[category]
-    value = str(getattr(item, text))
-    return value if len(value) <= 80 else value[:77] + "..."

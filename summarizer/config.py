@@ -1,7 +1,9 @@
-"""Settings: the one place that reads the environment.
+"""Configuration: the *settings* of a run (model, endpoint, key) and the defaults of every option.
 
 ``Settings.from_env()`` reads ``OPENAI_API_KEY``, ``OPENAI_BASE_URL`` and ``SUMMARIZER_MODEL``; nothing
 else in the package touches ``os.environ``. The key is kept out of ``repr`` so it never reaches a log.
+The ``DEFAULT_*`` constants are the one declaration of each option's default; the library's
+signatures and the CLI's ``--help`` both import them.
 """
 
 from __future__ import annotations
@@ -9,9 +11,20 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Literal, get_args
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+Mode = Literal["tools", "json_schema", "md_json"]
+MODE_NAMES: tuple[Mode, ...] = get_args(Mode)  # the first is the default
+
+DEFAULT_TIMEOUT_S = 120.0  # per HTTP request
+DEFAULT_REASKS = 2  # re-asks after the first answer when it fails validation
+DEFAULT_HTTP_ATTEMPTS = 4  # per request, retries of 429/5xx/timeouts included
+DEFAULT_CONCURRENCY = 8  # articles in flight in a batch
+DEFAULT_CHUNK_CONCURRENCY = 4  # chunks of one article in flight
+DEFAULT_POLL_INTERVAL_S = 30.0  # between Batch API status checks
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,16 @@
     ├── BudgetExceeded              exit 8   a batch would exceed --max-cost
     └── RegressionDetected          exit 10  the eval gate found scores that moved from the baseline
 
-A batch run in which some articles failed exits 9 (see ``summarizer.batch``).
+``EXIT_CODES`` is the one table of exit codes; ``summarizer --help`` and the README are made from it
+(a test holds the README to it). Two codes belong to no error: 9, a batch that finished with failed
+articles, and 130, an interrupted run.
 
 Messages never contain secrets: the API key is never formatted into any error.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -101,3 +104,34 @@ class RegressionDetected(SummarizerError):
 
 
 BATCH_PARTIAL_FAILURE_EXIT = 9
+INTERRUPTED_EXIT = 130
+
+EXIT_CODES: dict[int, str] = {
+    0: "ok",
+    1: "unexpected error",
+    2: "bad usage or unreadable input (missing, empty, binary, non-UTF-8, directory)",
+    3: "configuration (no API key and no --replay; no price for --max-cost)",
+    4: "provider unreachable or failing after retries",
+    5: "validation failed after re-asks (or --strict)",
+    6: "truncated or refused output",
+    7: "replay miss or recording problem",
+    8: "budget exceeded (--max-cost stopped the run; re-run to resume)",
+    BATCH_PARTIAL_FAILURE_EXIT: "batch finished with failed articles (their error lines are in the file; re-run)",
+    10: "eval regression against the baseline",
+    INTERRUPTED_EXIT: "interrupted (a batch results file stays valid; re-run to resume)",
+}
+
+
+def exit_codes_help(codes: tuple[int, ...] | None = None) -> str:
+    """The exit codes (all, or ``codes``) as the epilog of a ``--help`` page."""
+    shown = codes if codes is not None else tuple(EXIT_CODES)
+    return "exit codes:\n" + "\n".join(f"  {code:>3}  {EXIT_CODES[code]}" for code in shown)
+
+
+def redact(text: str, secret: str | None = None, limit: int = 200) -> str:
+    """``text`` on one line, at most ``limit`` characters, with ``secret`` and anything key-like masked."""
+    if secret:
+        text = text.replace(secret, "***")
+    text = re.sub(r"sk-[A-Za-z0-9_\-*]{6,}", "sk-***", text)
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."

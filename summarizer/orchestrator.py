@@ -1,89 +1,62 @@
 """The orchestrator: one article in, one validated ``ArticleSummary`` out. The only place that does so.
 
-``summarize`` and ``asummarize`` share every step but the network call:
+``run`` (sync) and ``arun`` (async) share every step but the network call:
 
-1. ``prepare``: check the input, render the prompt, open the call's books (``CallStats``);
+1. check the input (``inputs.check_text``), render the prompt, open the call's books (``CallStats``);
 2. the instructor call with ``ArticleBrief`` as response model, validated against the article
    (``checks.grounded_in``; not instructor's ``context=``, which would also template the prompt),
    so ungrounded quotes and unknown actors are re-asked with the precise error;
-3. ``settle``: on success, or when re-asks run out with a schema-valid last answer, ``checks.finalize``
-   locates evidence and repairs or drops (with warnings); everything else becomes one
-   ``SummarizerError`` raised ``from`` the original.
+3. on success, or when re-asks run out with a schema-valid last answer, ``checks.finalize`` locates
+   evidence and repairs or drops (with warnings); everything else becomes one ``SummarizerError``
+   (``failures.handle``).
+
+With ``max_input_tokens``, an article over budget is *chunked*: ``chunking.split`` cuts it, each chunk
+is an ordinary call (concurrently: tasks for ``arun``, threads for ``run``), and ``chunking.merge``
+unites the results. A chunk whose call fails is a warning naming the chunk, its character range and
+the error, never a silent loss; under ``strict`` it is the error; if every chunk fails, the first
+chunk's error is raised. Metadata counts every attempt of every chunk, failed ones included.
+
+``metadata`` is the one builder of ``RunMetadata``. ``summarize`` / ``asummarize`` are the public
+entry points: they build an ``Engine`` from keyword options (or take one) and call ``run`` / ``arun``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import hashlib
-import re
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import openai
-import pydantic
-from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 
-from summarizer import __version__, prompting, transport
+from summarizer import chunking, failures, prompting, transport
 from summarizer.checks import ArticleBrief, finalize, grounded_in
-from summarizer.client import DEFAULT_TIMEOUT_S, Engine, build_engine
-from summarizer.config import Settings
-from summarizer.errors import (
-    InputError,
-    ProviderError,
-    SummarizerError,
-    TruncatedOutput,
-    ValidationFailed,
-)
-from summarizer.schema import ArticleSummary, Draft, Mode, RunMetadata
-
-DEFAULT_REASKS = 2
+from summarizer.client import Engine, build_engine
+from summarizer.config import DEFAULT_CHUNK_CONCURRENCY, DEFAULT_REASKS, DEFAULT_TIMEOUT_S, Mode, Settings
+from summarizer.errors import SummarizerError
+from summarizer.inputs import check_text
+from summarizer.schema import ArticleSummary, Draft, RunMetadata
+from summarizer.version import __version__
 
 
-@dataclass
-class _Call:
-    article: str
-    messages: list[dict[str, str]]
-    stats: transport.CallStats
-    started: float
-
-
-def check_article(text: object) -> str:
-    if not isinstance(text, str):
-        raise InputError(f"article must be text (str), got {type(text).__name__}")
-    if not text.strip():
-        raise InputError("the article is empty")
-    if "\x00" in text:
-        raise InputError("the article looks binary (it contains NUL characters)")
-    return text
-
-
-def _prepare(text: object, label: str) -> _Call:
-    article = check_article(text)
-    stats = transport.CallStats(label=label, prompt_version=prompting.prompt_version())
-    return _Call(article, prompting.render(article), stats, time.monotonic())
-
-
-def _request(engine: Engine, call: _Call, max_reasks: int) -> dict[str, Any]:
-    return {
-        "model": engine.settings.model,
-        "messages": call.messages,
-        "response_model": ArticleBrief,
-        "max_retries": max_reasks,  # instructor: re-asks after the first attempt
-    }
-
-
-def _metadata(engine: Engine, call: _Call, warnings: list[str], chunks: int = 1) -> RunMetadata:
+def metadata(
+    engine: Engine, article: str, stats: transport.CallStats, started: float, warnings: list[str], chunks: int = 1
+) -> RunMetadata:
+    """The program's part of a summary: what was asked, of whom, and what it cost."""
     return RunMetadata(
         model=engine.settings.model,
         base_url_host=engine.base_url_host,
         mode=engine.mode,
-        prompt_version=call.stats.prompt_version,
-        article_sha256=hashlib.sha256(call.article.encode("utf-8")).hexdigest(),
-        attempts=call.stats.attempts,
-        usage=call.stats.usage,
-        latency_ms=int((time.monotonic() - call.started) * 1000),
+        prompt_version=stats.prompt_version,
+        article_sha256=hashlib.sha256(article.encode("utf-8")).hexdigest(),
+        attempts=stats.attempts,
+        usage=stats.usage,
+        latency_ms=int((time.monotonic() - started) * 1000),
         warnings=warnings,
         chunks=chunks,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -91,126 +64,137 @@ def _metadata(engine: Engine, call: _Call, warnings: list[str], chunks: int = 1)
     )
 
 
-def _raw_answer(completion: Any) -> str | None:
-    """The JSON text of a chat completion's answer, whatever the mode."""
-    try:
-        message = completion.choices[0].message
-    except (AttributeError, IndexError):
-        return None
-    if message.tool_calls:
-        return str(message.tool_calls[0].function.arguments)
-    content = message.content or ""
-    fenced = re.search(r"```(?:json)?\s*(.*?)```", content, re.DOTALL)
-    return fenced.group(1) if fenced else content
+def _books(label: str) -> transport.CallStats:
+    return transport.CallStats(label=label, prompt_version=prompting.prompt_version())
 
 
-def _last_error(err: InstructorRetryException) -> str:
-    attempts = getattr(err, "failed_attempts", None) or []
-    text = str(attempts[-1].exception) if attempts else str(err)
-    lines = [line.strip() for line in text.splitlines() if line.strip() and "errors.pydantic.dev" not in line]
-    return " ".join(lines)[:300] or "invalid output"
+def _request(engine: Engine, article: str, max_reasks: int) -> dict[str, Any]:
+    return {
+        "model": engine.settings.model,
+        "messages": prompting.render(article),
+        "response_model": ArticleBrief,
+        "max_retries": max_reasks,  # instructor: re-asks after the first attempt
+    }
 
 
-def _salvage(err: InstructorRetryException, call: _Call, strict: bool) -> Draft:
-    """The last answer, when it is schema-valid and only grounding/references failed."""
+def _settle(engine: Engine, article: str, stats: transport.CallStats, started: float, draft: Draft,
+            strict: bool) -> ArticleSummary:  # fmt: skip
+    content, warnings = finalize(draft, article, strict=strict)
+    return ArticleSummary(**content, metadata=metadata(engine, article, stats, started, warnings))
 
-    def failure(reason: str) -> ValidationFailed:
-        return ValidationFailed(
-            f"the model's answer was still invalid after {call.stats.attempts} attempt(s): {reason}",
-            attempts=call.stats.attempts,
-            usage=call.stats.usage.model_dump(),
-            last_response=err.last_completion,
-        )
 
-    raw = _raw_answer(err.last_completion)
-    try:
-        draft = Draft.model_validate_json(raw or "")
-    except pydantic.ValidationError:
-        raise failure(_last_error(err)) from err
-    if strict:
+def _failed(engine: Engine, err: Exception, article: str, stats: transport.CallStats, strict: bool) -> Draft:
+    return failures.handle(err, article=article, stats=stats, host=engine.base_url_host,
+                           secret=engine.settings.api_key, strict=strict)  # fmt: skip
+
+
+def _one(engine: Engine, article: str, strict: bool, max_reasks: int, label: str) -> ArticleSummary:
+    stats, started = _books(label), time.monotonic()
+    with transport.tracking(stats), grounded_in(article):
         try:
-            finalize(draft, call.article, strict=True)
-        except ValidationFailed as precise:
-            raise failure(str(precise)) from err
-    return draft
-
-
-def _find_cause(err: BaseException, types: tuple[type[Exception], ...]) -> Exception | None:
-    """The first exception of ``types`` in ``err``'s cause chain (instructor and the SDK wrap ours)."""
-    seen: set[int] = set()
-    cur: BaseException | None = err
-    while cur is not None and id(cur) not in seen:
-        if isinstance(cur, types):
-            return cur
-        seen.add(id(cur))
-        cur = cur.__cause__ or cur.__context__
-    return None
-
-
-def _translate(err: Exception, engine: Engine, call: _Call) -> SummarizerError:
-    own = _find_cause(err, (SummarizerError,))
-    if isinstance(own, SummarizerError):
-        return own
-    host = engine.base_url_host
-    if isinstance(err, IncompleteOutputException):
-        return TruncatedOutput("the model's answer was cut off at its output limit (finish_reason=length)")
-    if isinstance(err, openai.APITimeoutError):
-        return ProviderError(f"{host} did not answer in time (after {call.stats.attempts} attempt(s))")
-    if isinstance(err, openai.APIConnectionError):
-        return ProviderError(f"cannot reach {host} (after {call.stats.attempts} attempt(s))")
-    if isinstance(err, openai.AuthenticationError):
-        return ProviderError(f"{host} rejected the API key (HTTP 401)", hint="check OPENAI_API_KEY")
-    if isinstance(err, openai.APIStatusError):
-        return ProviderError(
-            f"{host} answered HTTP {err.status_code} after {call.stats.attempts} attempt(s): "
-            f"{_short(err.message, engine.settings.api_key)}"
-        )
-    return SummarizerError(f"unexpected failure: {type(err).__name__}: {_short(str(err), engine.settings.api_key)}")
-
-
-def _short(text: str, secret: str | None) -> str:
-    if secret:
-        text = text.replace(secret, "***")
-    text = re.sub(r"sk-[A-Za-z0-9_\-*]{6,}", "sk-***", text)
-    line = " ".join(text.split())
-    return line if len(line) <= 200 else line[:197] + "..."
-
-
-def _settle(engine: Engine, call: _Call, draft: Draft, strict: bool) -> ArticleSummary:
-    content, warnings = finalize(draft, call.article, strict=strict)
-    return ArticleSummary(**content, metadata=_metadata(engine, call, warnings))
-
-
-def _handle(err: Exception, engine: Engine, call: _Call, strict: bool) -> Draft:
-    """Salvage a validation failure, or raise the one error that says what went wrong."""
-    cause = _find_cause(err, (SummarizerError, openai.APIError))
-    if isinstance(err, InstructorRetryException) and cause is None:
-        return _salvage(err, call, strict)
-    raise _translate(cause or err, engine, call) from err
-
-
-def run(engine: Engine, text: object, *, strict: bool = False, max_reasks: int = DEFAULT_REASKS, label: str = "") -> ArticleSummary:
-    """Summarise with a ready ``Engine`` (sync)."""
-    call = _prepare(text, label)
-    with transport.tracking(call.stats), grounded_in(call.article):
-        try:
-            draft: Draft = engine.client.chat.completions.create(**_request(engine, call, max_reasks))
+            draft: Draft = engine.client.chat.completions.create(**_request(engine, article, max_reasks))
         except Exception as err:
-            draft = _handle(err, engine, call, strict)
-    return _settle(engine, call, draft, strict)
+            draft = _failed(engine, err, article, stats, strict)
+    return _settle(engine, article, stats, started, draft, strict)
+
+
+async def _aone(engine: Engine, article: str, strict: bool, max_reasks: int, label: str) -> ArticleSummary:
+    stats, started = _books(label), time.monotonic()
+    with transport.tracking(stats), grounded_in(article):
+        try:
+            draft: Draft = await engine.client.chat.completions.create(**_request(engine, article, max_reasks))
+        except Exception as err:
+            draft = _failed(engine, err, article, stats, strict)
+    return _settle(engine, article, stats, started, draft, strict)
+
+
+# --------------------------------------------------------------------------- chunked
+
+
+def _chunk_label(label: str, chunk: chunking.Chunk) -> str:
+    return f"{label}#{chunk.index + 1}" if label else f"chunk-{chunk.index + 1}"
+
+
+def _assemble(
+    engine: Engine, article: str, chunks: list[chunking.Chunk], outcomes: Sequence[ArticleSummary | BaseException],
+    books: transport.CallStats, started: float, strict: bool,
+) -> ArticleSummary:  # fmt: skip
+    n = len(chunks)
+    parts: list[tuple[chunking.Chunk, ArticleSummary]] = []
+    warnings: list[str] = []
+    first_error: SummarizerError | None = None
+    for chunk, outcome in zip(chunks, outcomes, strict=True):
+        if isinstance(outcome, ArticleSummary):
+            parts.append((chunk, outcome))
+            warnings += [f"chunk {chunk.index + 1}/{n}: {w}" for w in outcome.metadata.warnings]
+            continue
+        if not isinstance(outcome, Exception):
+            raise outcome  # cancellation and the like are not a chunk's failure
+        error = outcome if isinstance(outcome, SummarizerError) else SummarizerError(f"{type(outcome).__name__}: {outcome}")
+        if strict:
+            raise error
+        first_error = first_error or error
+        warnings.append(f"chunk {chunk.index + 1}/{n} (characters {chunk.start}-{chunk.end}) failed and is "
+                        f"missing from the result: {type(error).__name__}: {error}")  # fmt: skip
+    if not parts:
+        assert first_error is not None
+        raise first_error
+    content, merged = chunking.merge(article, parts)
+    return ArticleSummary(**content, metadata=metadata(engine, article, books, started, warnings + merged, n))
+
+
+def _chunks(engine: Engine, article: str, max_input_tokens: int | None) -> list[chunking.Chunk]:
+    if max_input_tokens is None:
+        return []
+    return chunking.split(article, max_input_tokens, engine.settings.model)
+
+
+def run(
+    engine: Engine, text: object, *, strict: bool = False, max_reasks: int = DEFAULT_REASKS, label: str = "",
+    max_input_tokens: int | None = None, chunk_concurrency: int = DEFAULT_CHUNK_CONCURRENCY,
+) -> ArticleSummary:  # fmt: skip
+    """Summarise with a ready sync ``Engine``; in chunks (run in threads) when over ``max_input_tokens``."""
+    article = check_text(text)
+    chunks = _chunks(engine, article, max_input_tokens)
+    if len(chunks) <= 1:
+        return _one(engine, article, strict, max_reasks, label)
+    books, started = _books(label), time.monotonic()
+    outcomes: list[ArticleSummary | BaseException] = []
+    with transport.tracking(books), ThreadPoolExecutor(max_workers=max(1, chunk_concurrency)) as pool:
+        futures = [
+            pool.submit(contextvars.copy_context().run, _one, engine, c.text, strict, max_reasks, _chunk_label(label, c))
+            for c in chunks
+        ]
+        for future in futures:
+            try:
+                outcomes.append(future.result())
+            except Exception as err:
+                outcomes.append(err)
+    return _assemble(engine, article, chunks, outcomes, books, started, strict)
 
 
 async def arun(
-    engine: Engine, text: object, *, strict: bool = False, max_reasks: int = DEFAULT_REASKS, label: str = ""
-) -> ArticleSummary:
-    """Summarise with a ready async ``Engine``."""
-    call = _prepare(text, label)
-    with transport.tracking(call.stats), grounded_in(call.article):
-        try:
-            draft: Draft = await engine.client.chat.completions.create(**_request(engine, call, max_reasks))
-        except Exception as err:
-            draft = _handle(err, engine, call, strict)
-    return _settle(engine, call, draft, strict)
+    engine: Engine, text: object, *, strict: bool = False, max_reasks: int = DEFAULT_REASKS, label: str = "",
+    max_input_tokens: int | None = None, chunk_concurrency: int = DEFAULT_CHUNK_CONCURRENCY,
+) -> ArticleSummary:  # fmt: skip
+    """Summarise with a ready async ``Engine``; in concurrent chunks when over ``max_input_tokens``."""
+    article = check_text(text)
+    chunks = _chunks(engine, article, max_input_tokens)
+    if len(chunks) <= 1:
+        return await _aone(engine, article, strict, max_reasks, label)
+    books, started = _books(label), time.monotonic()
+    limit = asyncio.Semaphore(max(1, chunk_concurrency))
+
+    async def one(chunk: chunking.Chunk) -> ArticleSummary:
+        async with limit:
+            return await _aone(engine, chunk.text, strict, max_reasks, _chunk_label(label, chunk))
+
+    with transport.tracking(books):
+        outcomes = await asyncio.gather(*(one(c) for c in chunks), return_exceptions=True)
+    return _assemble(engine, article, chunks, outcomes, books, started, strict)
+
+
+# --------------------------------------------------------------------------- the public entry points
 
 
 def _engine(
@@ -281,4 +265,3 @@ async def asummarize(
         replay=replay, record=record, timeout=timeout, settings=settings,
     )  # fmt: skip
     return await arun(engine, text, strict=strict, max_reasks=max_reasks)
-

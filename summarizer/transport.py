@@ -35,6 +35,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from summarizer.config import DEFAULT_HTTP_ATTEMPTS
 from summarizer.errors import RefusedOutput, TruncatedOutput
 from summarizer.schema import Usage
 
@@ -82,7 +83,7 @@ def current() -> CallStats | None:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    attempts: int = 4
+    attempts: int = DEFAULT_HTTP_ATTEMPTS
     initial_wait: float = 0.5
     max_wait: float = 20.0
 
@@ -100,6 +101,18 @@ def rebuild(response: httpx2.Response, body: bytes, request: httpx2.Request) -> 
     return httpx2.Response(response.status_code, headers=headers, content=body, request=request)
 
 
+def usage_of(payload: Any) -> Usage | None:
+    """The token usage a chat completion (parsed JSON) reports, or None when it reports none."""
+    usage = payload.get("usage") if isinstance(payload, dict) else None
+    if not isinstance(usage, dict):
+        return None
+    return Usage(
+        prompt_tokens=int(usage.get("prompt_tokens") or 0),
+        completion_tokens=int(usage.get("completion_tokens") or 0),
+        total_tokens=int(usage.get("total_tokens") or 0),
+    )
+
+
 def account(body: bytes) -> None:
     """Book one attempt's usage; fail fast on truncation or refusal."""
     stats = _current.get()
@@ -109,13 +122,8 @@ def account(body: bytes) -> None:
         payload = None
     if not isinstance(payload, dict):
         return
-    usage = payload.get("usage")
-    if stats is not None and isinstance(usage, dict):
-        booked = Usage(
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            completion_tokens=int(usage.get("completion_tokens") or 0),
-            total_tokens=int(usage.get("total_tokens") or 0),
-        )
+    booked = usage_of(payload)
+    if stats is not None and booked is not None:
         for books in stats.ledgers():
             books.usage = books.usage + booked
     choices = payload.get("choices")

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from openai_server import Answer, Fault, OpenAIServer, article_of, echo_answer
 
-from summarizer import batch, cli
-from summarizer.batch import Options, collect, dry_run, run_batch
+from summarizer import cli
+from summarizer.batch import Options, collect, dry_run, run_batch, workers
 from summarizer.config import Settings
 from summarizer.errors import BATCH_PARTIAL_FAILURE_EXIT, InputError
 from summarizer.schema import ArticleSummary
@@ -233,8 +233,8 @@ def test_a_half_written_last_line_from_a_crash_is_dropped_on_resume(env, tmp_pat
 
 def test_workers_share_one_engine_and_run_concurrently(env, tmp_path, monkeypatch) -> None:
     built = []
-    real_build = batch.build_engine
-    monkeypatch.setattr(batch, "build_engine", lambda *a, **kw: built.append(kw) or real_build(*a, **kw))
+    real_build = workers.build_engine
+    monkeypatch.setattr(workers, "build_engine", lambda *a, **kw: built.append(kw) or real_build(*a, **kw))
     inflight = peak = 0
     lock = threading.Lock()
 

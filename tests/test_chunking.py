@@ -10,10 +10,11 @@ import pytest
 from openai_server import Answer, Fault, OpenAIServer, article_of
 
 from summarizer import tokens
-from summarizer.chunking import asummarize_chunked, split, summarize_chunked
+from summarizer.chunking import split
 from summarizer.client import build_engine
 from summarizer.config import Settings
 from summarizer.errors import InputError, ProviderError
+from summarizer.orchestrator import arun, run
 from summarizer.transport import RetryPolicy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,7 +125,7 @@ async def test_longest_article_is_summarised_in_concurrent_chunks_and_merged(
 ) -> None:
     server.responder = ChunkAnswers()
     chunks = split(article, BUDGET, MODEL)
-    summary = await asummarize_chunked(_engine(settings), article, max_input_tokens=BUDGET, label="long")
+    summary = await arun(_engine(settings), article, max_input_tokens=BUDGET, label="long")
     m = summary.metadata
     assert m.chunks == len(chunks) == len(server.requests)
     assert m.attempts == len(chunks) and m.usage.total_tokens == 150 * len(chunks)
@@ -151,7 +152,7 @@ async def test_a_failed_chunk_is_a_warning_naming_it_not_a_silent_loss(
     chunks = split(article, BUDGET, MODEL)
     victim = chunks[2]
     server.responder = ChunkAnswers(fail_if=victim.text[:60])
-    summary = await asummarize_chunked(_engine(settings), article, max_input_tokens=BUDGET)
+    summary = await arun(_engine(settings), article, max_input_tokens=BUDGET)
     failed = [w for w in summary.metadata.warnings if "failed" in w]
     assert len(failed) == 1
     assert f"chunk 3/{len(chunks)}" in failed[0] and f"characters {victim.start}-{victim.end}" in failed[0]
@@ -164,13 +165,13 @@ async def test_a_failed_chunk_is_a_warning_naming_it_not_a_silent_loss(
 async def test_a_failed_chunk_under_strict_is_the_error(server: OpenAIServer, settings: Settings, article: str) -> None:
     server.responder = ChunkAnswers(fail_if=split(article, BUDGET, MODEL)[1].text[:60])
     with pytest.raises(ProviderError):
-        await asummarize_chunked(_engine(settings), article, max_input_tokens=BUDGET, strict=True)
+        await arun(_engine(settings), article, max_input_tokens=BUDGET, strict=True)
 
 
 async def test_every_chunk_failing_raises_the_first_error(server: OpenAIServer, settings: Settings, article: str) -> None:
     server.responder = lambda request: Fault(400, body='{"error": {"message": "nope"}}')
     with pytest.raises(ProviderError, match="HTTP 400"):
-        await asummarize_chunked(_engine(settings), article, max_input_tokens=BUDGET)
+        await arun(_engine(settings), article, max_input_tokens=BUDGET)
 
 
 async def test_chunk_calls_are_bounded_by_concurrency(server: OpenAIServer, settings: Settings, article: str) -> None:
@@ -191,13 +192,13 @@ async def test_chunk_calls_are_bounded_by_concurrency(server: OpenAIServer, sett
                 inflight -= 1
 
     server.responder = responder
-    await asummarize_chunked(_engine(settings), article, max_input_tokens=BUDGET, concurrency=3)
+    await arun(_engine(settings), article, max_input_tokens=BUDGET, chunk_concurrency=3)
     assert 1 < peak <= 3
 
 
 def test_sync_wrapper_runs_chunks_and_merges_the_same_way(server: OpenAIServer, settings: Settings, article: str) -> None:
     server.responder = ChunkAnswers()
-    summary = summarize_chunked(_engine(settings, is_async=False), article, max_input_tokens=BUDGET)
+    summary = run(_engine(settings, is_async=False), article, max_input_tokens=BUDGET)
     chunks = split(article, BUDGET, MODEL)
     assert summary.metadata.chunks == len(chunks)
     assert summary.metadata.attempts == len(chunks)  # books nest across threads too
@@ -206,7 +207,7 @@ def test_sync_wrapper_runs_chunks_and_merges_the_same_way(server: OpenAIServer, 
 
 def test_article_within_budget_is_one_ordinary_call(server: OpenAIServer, settings: Settings, seed_text: str) -> None:
     server.responder = ChunkAnswers()
-    summary = summarize_chunked(_engine(settings, is_async=False), seed_text, max_input_tokens=100_000)
+    summary = run(_engine(settings, is_async=False), seed_text, max_input_tokens=100_000)
     assert summary.metadata.chunks == 1 and len(server.requests) == 1
 
 
@@ -214,7 +215,7 @@ def test_chunked_call_can_run_inside_a_running_loop(server: OpenAIServer, settin
     server.responder = ChunkAnswers()
 
     async def main() -> int:
-        summary = await asummarize_chunked(_engine(settings), article, max_input_tokens=2000)
+        summary = await arun(_engine(settings), article, max_input_tokens=2000)
         return summary.metadata.chunks
 
     assert asyncio.run(main()) == len(split(article, 2000, MODEL)) > 1

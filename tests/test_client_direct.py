@@ -19,7 +19,8 @@ from answers import seed_answer, with_quote
 from openai.types.chat import completion_create_params
 from openai_server import Answer, completion
 
-from summarizer.client import MODES, Engine, build_engine, direct_chat_create
+from summarizer._shortcuts import direct_chat_create
+from summarizer.client import MODES, Engine, build_engine
 from summarizer.config import Settings
 from summarizer.orchestrator import arun, run
 

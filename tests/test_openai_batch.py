@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from openai_server import Answer, Fault, article_of, echo_answer
 
-from summarizer import openai_batch
-from summarizer.batch import Options, arun_batch, run_batch
+from summarizer.batch import Options, arun_batch, openai_batch, run_batch
+from summarizer.capture import capture
 from summarizer.client import build_engine
 from summarizer.config import Settings
 from summarizer.errors import ConfigError
@@ -40,14 +40,14 @@ def records(path: Path) -> list[dict]:
 def test_captured_request_is_exactly_what_the_pipeline_sends(server, settings, seed_text, mode) -> None:
     server.responder = echo_answer
     run(build_engine(settings, mode=mode), seed_text)
-    assert openai_batch.capture(settings, mode, [seed_text]) == [[server.requests[0]]]
+    assert capture(settings, mode, [seed_text]) == [[server.requests[0]]]
 
 
 def test_capture_of_a_long_article_has_one_request_per_chunk(settings) -> None:
     from summarizer.chunking import split
 
     text = LONGEST.read_text(encoding="utf-8")
-    [bodies] = openai_batch.capture(settings, "tools", [text], max_input_tokens=1000)
+    [bodies] = capture(settings, "tools", [text], max_input_tokens=1000)
     assert len(bodies) == len(split(text, 1000, settings.model)) > 1
     assert len({openai_batch.key(b) for b in bodies}) == len(bodies)
 

@@ -5,9 +5,9 @@ import json
 import pytest
 
 from summarizer import prices, tokens
+from summarizer.capture import capture
 from summarizer.config import Settings
 from summarizer.errors import ConfigError, InputError
-from summarizer.openai_batch import capture
 from summarizer.schema import Usage
 
 

@@ -13,10 +13,9 @@ from typing import Any
 
 import yaml
 
-from summarizer.checks import references
 from summarizer.errors import InputError
 from summarizer.grounding import locate
-from summarizer.schema import CATEGORIES, Actor, Draft
+from summarizer.schema import CATEGORIES, CATEGORY, Actor, Draft
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it: ~10x faster
 
@@ -94,7 +93,7 @@ def lint(gold: Gold, aliases: Aliases) -> list[str]:
                 span = locate(quote, gold.article_text)
                 if span is None or span.match != "exact":
                     problems.append(f"{gold.id}: {category}[{i}] quote is not verbatim in the article: {quote!r}")
-            for fld, name in references(category, item):
+            for fld, name in CATEGORY[category].names(item):
                 if aliases.canonical(name) not in known:
                     problems.append(f"{gold.id}: {category}[{i}].{fld} {name!r} is not in actors")
     return problems

@@ -8,7 +8,7 @@ from typing import Any
 
 from summarizer.evaluation.gold import Gold
 from summarizer.evaluation.scoring import DocumentScore
-from summarizer.schema import CATEGORIES
+from summarizer.schema import CATEGORIES, CATEGORY
 
 _COLUMNS = ("tp", "fp", "fn", "precision", "recall", "f1")
 
@@ -117,10 +117,9 @@ def _highlight(text: str, pred: list[tuple[int, int]], gold: list[tuple[int, int
 
 
 def _item_text(item: Any, category: str) -> str:
-    field = {"positions": "statement", "proposals": "proposal", "risks": "risk",
-             "support_commitments": "description"}[category]  # fmt: skip
-    actor = getattr(item, "actor", None) or getattr(item, "proposer", None) or getattr(item, "provider", None)
-    return f"{actor + ': ' if actor else ''}{getattr(item, field)}"
+    kind = CATEGORY[category]
+    actor = getattr(item, kind.parties[0]) if kind.parties else None
+    return f"{actor + ': ' if actor else ''}{getattr(item, kind.gist)}"
 
 
 def to_html(report: dict[str, Any], docs: list[DocumentScore], golds: list[Gold]) -> str:

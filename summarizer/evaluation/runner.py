@@ -15,13 +15,13 @@ from typing import Any, Literal
 import pydantic
 
 from summarizer.client import Engine, build_engine
-from summarizer.config import Settings
+from summarizer.config import Mode, Settings
 from summarizer.errors import InputError, SummarizerError
 from summarizer.evaluation.gold import Gold, gold_files, load_aliases, load_gold
 from summarizer.evaluation.scoring import DocumentScore, aggregate, score_document
 from summarizer.orchestrator import run
 from summarizer.render import to_json
-from summarizer.schema import ArticleSummary, Mode
+from summarizer.schema import ArticleSummary
 
 Source = Literal["replay", "predictions", "live"]
 REPORT_VERSION = 1

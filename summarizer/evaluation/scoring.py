@@ -17,21 +17,7 @@ from pydantic import BaseModel
 from summarizer.evaluation.gold import Aliases, Gold, sides
 from summarizer.evaluation.matching import Alignment, Counts, Item, align, count, prf
 from summarizer.grounding import locate
-from summarizer.schema import CATEGORIES, ArticleSummary
-
-ATTRIBUTES: dict[str, tuple[str, ...]] = {
-    "positions": ("stance",),
-    "proposals": ("status",),
-    "risks": (),
-    "support_commitments": ("status", "support_type"),
-}
-_TEXT = {
-    "positions": ("topic", "statement"),
-    "proposals": ("proposal",),
-    "risks": ("risk",),
-    "support_commitments": ("description",),
-}
-_ROLES = {"positions": ("actor",), "proposals": ("proposer",), "risks": (), "support_commitments": ("provider", "recipient")}  # fmt: skip
+from summarizer.schema import CATEGORIES, CATEGORY, ArticleSummary
 
 
 def _side(name: str, table: dict[str, set[str]], aliases: Aliases) -> frozenset[str]:
@@ -41,10 +27,11 @@ def _side(name: str, table: dict[str, set[str]], aliases: Aliases) -> frozenset[
 
 def to_item(category: str, item: BaseModel, spans: list[tuple[int, int]], table: dict[str, set[str]],
             aliases: Aliases, optional: bool = False) -> Item:  # fmt: skip
-    attrs = {a: str(getattr(item, a)) for a in ATTRIBUTES[category]}
+    kind = CATEGORY[category]
+    attrs = {a: str(getattr(item, a)) for a in kind.attributes}
     return Item(
-        text=" ".join(str(getattr(item, f)) for f in _TEXT[category]),
-        actors=tuple(_side(getattr(item, r), table, aliases) for r in _ROLES[category]),
+        text=" ".join(str(getattr(item, f)) for f in kind.match_text),
+        actors=tuple(_side(getattr(item, r), table, aliases) for r in kind.parties),
         stance=attrs.get("stance"),
         attributes=attrs,
         spans=tuple(spans),
@@ -129,7 +116,7 @@ def score_document(gold: Gold, summary: ArticleSummary | None, aliases: Aliases,
         alignment = align(preds[category], golds[category])
         alignments[category] = alignment
         counts[category] = count(alignment, golds[category])
-        for attr in ATTRIBUTES[category]:
+        for attr in CATEGORY[category].attributes:
             attributes[f"{category}.{attr}"] = [
                 preds[category][i].attributes[attr] == golds[category][j].attributes[attr]
                 for i, j, _ in alignment.pairs
@@ -160,7 +147,7 @@ def aggregate(docs: list[DocumentScore]) -> dict[str, Any]:
     categories = {c: prf(_sum(d.counts[c] for d in docs)) for c in CATEGORIES}
     micro = prf(_sum(_sum(d.counts.values()) for d in docs))
     attributes: dict[str, dict[str, float | int]] = {}
-    for key in [f"{c}.{a}" for c in CATEGORIES for a in ATTRIBUTES[c]]:
+    for key in [f"{c.name}.{a}" for c in CATEGORY.values() for a in c.attributes]:
         results = [ok for d in docs for ok in d.attributes.get(key, [])]
         attributes[key] = {
             "pairs": len(results),

@@ -32,78 +32,30 @@ How it works, in order:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import logging
-from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx2
 
-from summarizer import chunking, prices, recording, transport
-from summarizer.client import build_engine
-from summarizer.config import Settings
+from summarizer import prices, recording, transport
+from summarizer.batch.articles import Article
+from summarizer.batch.ledger import Ledger
+from summarizer.batch.options import Options
+from summarizer.batch.progress import Progress
+from summarizer.batch.report import Report
+from summarizer.batch.results import Results
+from summarizer.batch.workers import build, chunk_tokens, close_engine, http_pool, work
+from summarizer.capture import capture, overhead_tokens
 from summarizer.errors import ConfigError, ProviderError, SummarizerError
-from summarizer.orchestrator import run as run_one
-from summarizer.schema import Mode, Usage
-
-if TYPE_CHECKING:
-    from summarizer.batch import Article, Ledger, Options, Progress, Report, Results
+from summarizer.schema import Usage
 
 ENDPOINT = "/v1/chat/completions"
 COMPLETION_WINDOW = "24h"
 MAX_REQUESTS = 50_000
 MAX_BYTES = 190 * 1024 * 1024
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
-CAPTURE_KEY = "capture-no-key"  # capture never sends anything; the SDK insists on a key
-
-
-# --------------------------------------------------------------------------- capture
-
-
-class _Captured(SummarizerError):
-    """Raised by the capture transport once it has kept a request body."""
-
-
-class _CaptureTransport(httpx2.BaseTransport):
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-
-    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        self.bodies.append(json.loads(request.content))
-        raise _Captured("request captured, not sent")
-
-
-@contextlib.contextmanager
-def _quiet_instructor() -> Iterator[None]:
-    logger = logging.getLogger("instructor")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)  # its "API call failed" lines are our capture working
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def capture(
-    settings: Settings, mode: Mode, texts: Sequence[str], max_input_tokens: int | None = None
-) -> list[list[dict[str, Any]]]:
-    """The first request bodies the pipeline would send for each text (one per chunk), offline."""
-    network = _CaptureTransport()
-    engine = build_engine(replace(settings, api_key=settings.api_key or CAPTURE_KEY), mode=mode, network=network)
-    out: list[list[dict[str, Any]]] = []
-    with _quiet_instructor():
-        for text in texts:
-            network.bodies = []
-            with contextlib.suppress(SummarizerError):  # _Captured, or an article the pipeline rejects
-                if max_input_tokens is None:
-                    run_one(engine, text, max_reasks=0)
-                else:
-                    chunking.summarize_chunked(engine, text, max_input_tokens=max_input_tokens, max_reasks=0)
-            out.append(network.bodies)
-    return out
 
 
 def key(body: dict[str, Any]) -> str:
@@ -144,12 +96,8 @@ class PrefilledTransport(httpx2.AsyncBaseTransport):
         if stats is None:
             return
         outermost = list(stats.ledgers())[-1]
-        usage = json.loads(answer).get("usage") or {}
-        self.served[outermost.label] = self.served.get(outermost.label, Usage()) + Usage(
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            completion_tokens=int(usage.get("completion_tokens") or 0),
-            total_tokens=int(usage.get("total_tokens") or 0),
-        )
+        usage = transport.usage_of(json.loads(answer)) or Usage()
+        self.served[outermost.label] = self.served.get(outermost.label, Usage()) + usage
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -266,8 +214,6 @@ async def run(
     todo: list[Article], results: Results, options: Options, ledger: Ledger, progress: Progress, report: Report
 ) -> None:
     """A batch run whose first attempts go through the Batch API (see the module docstring)."""
-    from summarizer import batch
-
     if options.replay is not None or options.record is not None:
         raise ConfigError("--openai-batch cannot be combined with --replay or --record", hint="drop one of them")
     table = prices.load(options.prices_file)
@@ -277,12 +223,12 @@ async def run(
     readable = [a for a in todo if a.text is not None]
     bodies = capture(options.settings, options.mode, [a.text or "" for a in readable], options.max_input_tokens)
     if ledger.max_cost is not None and discounted is not None:
-        ledger.overhead_tokens = batch.overhead_tokens(options)
+        ledger.overhead_tokens = overhead_tokens(options.settings, options.mode)
     admitted: dict[str, tuple[float, prices.Estimate | None]] = {}
     requests: dict[str, dict[str, Any]] = {}
     for article, article_bodies in zip(readable, bodies, strict=True):
         estimate = (
-            prices.estimate(discounted, batch.chunk_tokens(article, options), ledger.overhead_tokens)
+            prices.estimate(discounted, chunk_tokens(article, options), ledger.overhead_tokens)
             if ledger.max_cost is not None and discounted is not None
             else None
         )
@@ -294,8 +240,8 @@ async def run(
     run_now = [a for a in todo if a.text is None or a.id in admitted]
     report.not_started += len(readable) - len(admitted)
 
-    prefilled = PrefilledTransport(batch.http_pool(options))
-    engine = batch.build(options, network=prefilled)
+    prefilled = PrefilledTransport(http_pool(options))
+    engine = build(options, network=prefilled)
     sdk = engine.client.client
     state = state_path(results.path)
     try:
@@ -319,8 +265,8 @@ async def run(
             served = prefilled.served.pop(books.label, Usage())
             return standard.of(books.usage) - standard.of(served) + discounted.of(served)
 
-        await batch.work(engine, run_now, results, options, ledger, progress, report, cost_of=cost_of, admitted=admitted)
+        await work(engine, run_now, results, options, ledger, progress, report, cost_of=cost_of, admitted=admitted)
         if not report.interrupted:
             state.unlink(missing_ok=True)
     finally:
-        await batch.close_engine(engine)
+        await close_engine(engine)

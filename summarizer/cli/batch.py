@@ -1,29 +1,26 @@
 """The ``batch`` command: many articles into one JSON Lines results file (see ``summarizer.batch``).
 
-Kept apart from ``summarizer.cli`` so the command's options and exit codes live in one place;
-``register`` adds it to the main parser. Heavy imports happen inside ``cmd_batch`` so that
-``summarizer --help`` stays fast.
-
-Exit codes: 0 every article succeeded (or was already done); 9 some articles failed (their error
-lines are in the file; re-run to retry them); 8 ``--max-cost`` stopped the run before the end
-(``BudgetExceeded``); 130 interrupted (the file is valid; re-run to resume); 2 bad usage or input.
+Its exit codes are the subset of ``summarizer.errors.EXIT_CODES`` in ``BATCH_EXIT_CODES``.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from summarizer.errors import BATCH_PARTIAL_FAILURE_EXIT, BudgetExceeded, InputError
+from summarizer.cli.common import add_model_options, add_recording_options
+from summarizer.config import DEFAULT_CONCURRENCY, DEFAULT_HTTP_ATTEMPTS, DEFAULT_POLL_INTERVAL_S
+from summarizer.errors import (
+    BATCH_PARTIAL_FAILURE_EXIT,
+    INTERRUPTED_EXIT,
+    BudgetExceeded,
+    InputError,
+    exit_codes_help,
+)
 
-INTERRUPTED_EXIT = 130
-EXIT_CODES = """exit codes:
-  0 every article succeeded or was already done     8 --max-cost stopped the run (re-run to resume)
-  9 some articles failed (error lines; re-run)     130 interrupted (the file is valid; re-run)
-  2 bad usage or input                               3 configuration (no key, no price for --max-cost)"""
+BATCH_EXIT_CODES = (0, 2, 3, 8, BATCH_PARTIAL_FAILURE_EXIT, INTERRUPTED_EXIT)
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -83,10 +80,9 @@ def _amount(value: str) -> float:
     return amount
 
 
-def register(subparsers: Any, add_model_options: Callable[[argparse.ArgumentParser], None]) -> argparse.ArgumentParser:
-    """Add ``batch`` to the main parser's sub-commands."""
-    p: argparse.ArgumentParser = subparsers.add_parser(
-        "batch", help=cmd_batch.__doc__, description=cmd_batch.__doc__, epilog=EXIT_CODES,
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "batch", help=cmd_batch.__doc__, description=cmd_batch.__doc__, epilog=exit_codes_help(BATCH_EXIT_CODES),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     p.add_argument("inputs", nargs="+", metavar="INPUT",
@@ -95,21 +91,19 @@ def register(subparsers: Any, add_model_options: Callable[[argparse.ArgumentPars
                    help="file names to take from directories, repeatable (default: *.txt), e.g. --glob '*.md'")  # fmt: skip
     p.add_argument("-o", "--output", required=True, metavar="OUT.jsonl",
                    help="results file: one JSON line per article, appended as each finishes")  # fmt: skip
-    p.add_argument("--concurrency", type=_positive_int, default=8, metavar="N", help="articles in flight (default: 8)")
+    p.add_argument("--concurrency", type=_positive_int, default=DEFAULT_CONCURRENCY, metavar="N",
+                   help=f"articles in flight (default: {DEFAULT_CONCURRENCY})")  # fmt: skip
     p.add_argument("--max-cost", type=_amount, metavar="USD",
                    help="stop starting articles before the estimated spend would exceed USD")  # fmt: skip
     p.add_argument("--dry-run", action="store_true", help="price the run offline; send and write nothing")
     p.add_argument("--prices", metavar="FILE", help="JSON price table laid over the shipped one")
     p.add_argument("--openai-batch", action="store_true",
                    help="submit first attempts via the OpenAI Batch API (half price, up to 24 h)")  # fmt: skip
-    p.add_argument("--poll-interval", type=float, default=30.0, metavar="S",
-                   help="seconds between Batch API status checks (default: 30)")  # fmt: skip
+    p.add_argument("--poll-interval", type=float, default=DEFAULT_POLL_INTERVAL_S, metavar="S",
+                   help=f"seconds between Batch API status checks (default: {DEFAULT_POLL_INTERVAL_S:g})")  # fmt: skip
     p.add_argument("--max-input-tokens", type=_positive_int, metavar="N",
                    help="split longer articles into chunks of at most N tokens")  # fmt: skip
-    p.add_argument("--retries", type=_positive_int, metavar="N", help="HTTP attempts per request (default: 4)")
+    p.add_argument("--retries", type=_positive_int, metavar="N", help=f"HTTP attempts per request (default: {DEFAULT_HTTP_ATTEMPTS})")
     add_model_options(p)
-    rec = p.add_mutually_exclusive_group()
-    rec.add_argument("--replay", metavar="DIR", help="serve model responses from recordings (offline)")
-    rec.add_argument("--record", metavar="DIR", help="save every model exchange under DIR")
+    add_recording_options(p)
     p.set_defaults(handler=cmd_batch)
-    return p

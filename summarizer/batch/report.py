@@ -1,0 +1,46 @@
+"""The report of a batch run: what happened to every article, what it cost, and the final table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from summarizer.schema import Usage
+
+
+@dataclass
+class Report:
+    total: int
+    skipped: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    not_started: int = 0
+    attempts: int = 0
+    usage: Usage = field(default_factory=Usage)
+    cost: float | None = None
+    wall_s: float = 0.0
+    interrupted: bool = False
+    budget_stop: str | None = None
+    dropped_lines: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    def table(self, output: Path) -> str:
+        cost = f"${self.cost:.4f}" if self.cost is not None else "n/a (no price for this model)"
+        rows = [
+            ("articles", f"{self.total}", ""),
+            ("succeeded", f"{self.succeeded}", ""),
+            ("failed", f"{self.failed}", "error lines; re-run the same command to retry them" if self.failed else ""),
+            ("skipped", f"{self.skipped}", f"already done in {output}" if self.skipped else ""),
+            ("not started", f"{self.not_started}", "re-run the same command to resume" if self.not_started else ""),
+            ("attempts", f"{self.attempts}", "model calls, retries and re-asks included"),
+            (
+                "tokens",
+                f"{self.usage.total_tokens:,}",
+                f"{self.usage.prompt_tokens:,} prompt + {self.usage.completion_tokens:,} completion",
+            ),
+            ("cost", cost, ""),
+            ("wall time", f"{self.wall_s:.1f}s", ""),
+        ]
+        out = [f"batch summary ({output})"]
+        out += [f"  {k:<12}{v:>14}   {note}".rstrip() for k, v, note in rows]
+        return "\n".join(out)

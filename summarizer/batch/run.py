@@ -1,0 +1,78 @@
+"""A batch run: every article of the inputs summarised into the results file, resumably, within budget.
+
+``arun_batch`` checks the options, collects the articles, skips those already done (same id and
+hash), removes the lines of those about to run again, then runs the rest through the workers, or
+first through the OpenAI Batch API with ``--openai-batch``, and returns the ``Report``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from summarizer.batch import openai_batch
+from summarizer.batch.articles import collect
+from summarizer.batch.ledger import Ledger
+from summarizer.batch.options import Options
+from summarizer.batch.progress import Progress
+from summarizer.batch.report import Report
+from summarizer.batch.results import Results
+from summarizer.batch.workers import build, close_engine, pricing, todo_of, work
+from summarizer.capture import overhead_tokens
+from summarizer.errors import InputError
+
+
+def _check(options: Options) -> None:
+    if options.concurrency < 1:
+        raise InputError("--concurrency must be at least 1")
+    if options.max_cost is not None and options.max_cost < 0:
+        raise InputError("--max-cost must not be negative")
+    if options.max_input_tokens is not None and options.max_input_tokens <= 0:
+        raise InputError("--max-input-tokens must be positive")
+
+
+async def arun_batch(inputs: Sequence[str], output: Path, options: Options, stream: TextIO | None = None) -> Report:
+    """Summarise every article of ``inputs`` into ``output`` (see ``summarizer.batch``)."""
+    _check(options)
+    started = time.monotonic()
+    articles = collect(inputs, options.patterns)
+    results = Results(output)
+    todo = todo_of(articles, results)
+    report = Report(total=len(articles), skipped=len(articles) - len(todo))
+    _, price = pricing(options)
+    ledger = Ledger(price=price, max_cost=options.max_cost)
+    if options.max_cost is not None:
+        ledger.overhead_tokens = overhead_tokens(options.settings, options.mode)
+    progress = Progress(len(todo), ledger, stream)
+    report.dropped_lines = results.prepare({a.id for a in todo})
+    if report.dropped_lines:
+        progress.note(f"resuming: removed {report.dropped_lines} line(s) of articles to run again from {output}")
+    if report.skipped:
+        progress.note(f"resuming: {report.skipped} article(s) already done in {output} are skipped")
+    results.open()
+    try:
+        if options.openai_batch:
+            await openai_batch.run(todo, results, options, ledger, progress, report)
+        elif todo:
+            engine = build(options)
+            try:
+                await work(engine, todo, results, options, ledger, progress, report)
+            finally:
+                await close_engine(engine)
+    finally:
+        results.close()
+        progress.finish()
+    report.attempts = ledger.attempts
+    report.usage = ledger.usage
+    report.cost = ledger.spent if price is not None else None
+    report.budget_stop = ledger.stopped
+    report.wall_s = time.monotonic() - started
+    return report
+
+
+def run_batch(inputs: Sequence[str], output: Path, options: Options, stream: TextIO | None = None) -> Report:
+    """``arun_batch`` from sync code. Ctrl-C ends the run cleanly: ``report.interrupted`` is set."""
+    return asyncio.run(arun_batch(inputs, output, options, stream))

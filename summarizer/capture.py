@@ -1,0 +1,73 @@
+"""Capture: the request bodies the pipeline would send for an article, made offline.
+
+A *capture* runs the ordinary pipeline (``orchestrator.run``, chunked when ``max_input_tokens`` is
+given) against a transport that keeps each request body instead of sending it, so what is captured
+is exactly what a live run would ask: same prompt, same instructor request shaping. The Batch API
+submits captured bodies; pricing measures them (``overhead_tokens``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from typing import Any
+
+import httpx2
+
+from summarizer import prices, tokens
+from summarizer.client import build_engine
+from summarizer.config import Mode, Settings
+from summarizer.errors import SummarizerError
+from summarizer.orchestrator import run
+
+CAPTURE_KEY = "capture-no-key"  # capture never sends anything; the SDK insists on a key
+_PROBE = "Probe."
+
+
+class _Captured(SummarizerError):
+    """Raised by the capture transport once it has kept a request body."""
+
+
+class _CaptureTransport(httpx2.BaseTransport):
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        self.bodies.append(json.loads(request.content))
+        raise _Captured("request captured, not sent")
+
+
+@contextlib.contextmanager
+def _quiet_instructor() -> Iterator[None]:
+    logger = logging.getLogger("instructor")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)  # its "API call failed" lines are our capture working
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def capture(
+    settings: Settings, mode: Mode, texts: Sequence[str], max_input_tokens: int | None = None
+) -> list[list[dict[str, Any]]]:
+    """The first request bodies the pipeline would send for each text (one per chunk), offline."""
+    network = _CaptureTransport()
+    engine = build_engine(replace(settings, api_key=settings.api_key or CAPTURE_KEY), mode=mode, network=network)
+    out: list[list[dict[str, Any]]] = []
+    with _quiet_instructor():
+        for text in texts:
+            network.bodies = []
+            with contextlib.suppress(SummarizerError):  # _Captured, or an article the pipeline rejects
+                run(engine, text, max_reasks=0, max_input_tokens=max_input_tokens)
+            out.append(network.bodies)
+    return out
+
+
+def overhead_tokens(settings: Settings, mode: Mode) -> int:
+    """Prompt tokens a call adds to its article: instructions, delimiters, schema (measured offline)."""
+    body = capture(settings, mode, [_PROBE])[0][0]
+    return prices.request_tokens(body, settings.model) - tokens.count(_PROBE, settings.model)

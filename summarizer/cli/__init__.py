@@ -1,0 +1,53 @@
+"""The command line: a thin layer over the library, one module per command. Each command's docstring
+is its ``--help``.
+
+Library errors become one line on stderr (``summarizer: error: …`` plus ``hint: …``) and the error's
+exit code (the table is ``summarizer.errors.EXIT_CODES``), here at the boundary and nowhere else.
+Heavy imports happen inside the commands so that ``summarizer --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from summarizer.cli import batch, eval, schema, summarize
+from summarizer.cli.common import fail
+from summarizer.errors import INTERRUPTED_EXIT, SummarizerError, exit_codes_help
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="summarizer",
+        description="Turn news and policy articles into structured, source-grounded briefs.",
+        epilog=exit_codes_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in (summarize, eval, batch, schema):
+        command.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse already printed the usage line
+        return 0 if e.code == 0 else 2
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return 2
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)  # its retry chatter is ours to report
+    try:
+        return handler(args)
+    except SummarizerError as err:
+        return fail(err)
+    except KeyboardInterrupt:
+        print("summarizer: interrupted", file=sys.stderr)
+        return INTERRUPTED_EXIT

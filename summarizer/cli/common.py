@@ -1,0 +1,54 @@
+"""CLI plumbing shared by the commands: the error boundary, output writing, and the options that
+several commands take (their defaults imported from the library, never re-declared)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from summarizer.config import DEFAULT_REASKS, DEFAULT_TIMEOUT_S, MODE_NAMES
+from summarizer.errors import InputError, SummarizerError
+
+
+def fail(err: SummarizerError) -> int:
+    """Report a library error as one line plus a hint; return its exit code."""
+    print(f"summarizer: error: {err}", file=sys.stderr)
+    if err.hint:
+        print(f"hint: {err.hint}", file=sys.stderr)
+    return err.exit_code
+
+
+def write(text: str, output: str | None) -> None:
+    """Write ``text`` to ``output`` (a path), or to standard output for None or ``-``."""
+    if output is None or output == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise InputError(f"cannot write {output}: {e.strerror or e}", hint="pick a writable -o path") from e
+
+
+def add_endpoint_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", help="model name (default: $SUMMARIZER_MODEL or gpt-4o-mini)")
+    p.add_argument("--base-url", help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL or OpenAI)")
+    p.add_argument("--mode", choices=MODE_NAMES, default=MODE_NAMES[0],
+                   help=f"how the structured answer is requested (default: {MODE_NAMES[0]})")  # fmt: skip
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    add_endpoint_options(p)
+    p.add_argument("--strict", action="store_true", help="fail instead of dropping ungrounded items")
+    p.add_argument("--max-reasks", type=int, default=DEFAULT_REASKS, metavar="N",
+                   help=f"re-asks on invalid output (default: {DEFAULT_REASKS})")  # fmt: skip
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
+                   help=f"per-request timeout in seconds (default: {DEFAULT_TIMEOUT_S:g})")  # fmt: skip
+
+
+def add_recording_options(p: argparse.ArgumentParser) -> None:
+    rec = p.add_mutually_exclusive_group()
+    rec.add_argument("--replay", metavar="DIR", help="serve model responses from recordings (offline)")
+    rec.add_argument("--record", metavar="DIR", help="save every model exchange under DIR")

@@ -1,0 +1,102 @@
+"""The ``eval`` command: score summaries against hand-labelled gold, and gate on a baseline."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from summarizer.cli.common import add_endpoint_options, write
+from summarizer.errors import InputError
+
+
+def _lint(gold_dir: Path, aliases: Path) -> int:
+    from summarizer.evaluation.gold import gold_files, lint, load_aliases, load_gold
+
+    table = load_aliases(aliases)
+    paths = gold_files(gold_dir)
+    problems = [p for path in paths for p in lint(load_gold(path), table)]
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"linted {len(paths)} gold files: {len(problems)} problem(s)")
+    if problems:
+        raise InputError(f"{len(problems)} gold problem(s)", hint="every gold quote must be verbatim in its article")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Score summaries against hand-labelled gold: replay recordings (default), score saved
+    predictions (--predictions), or call the configured model (--live [--record DIR])."""
+    import json
+
+    from summarizer.config import Settings
+    from summarizer.errors import RegressionDetected
+    from summarizer.evaluation import report as rep
+    from summarizer.evaluation.runner import Source, evaluate, write_predictions
+
+    gold_dir, aliases = Path(args.gold), Path(args.aliases)
+    if args.lint:
+        return _lint(gold_dir, aliases)
+    source: Source = "predictions" if args.predictions else "live" if args.live else "replay"
+    if args.record and not args.live:
+        raise InputError("--record goes with --live", hint="summarizer eval --live --record DIR")
+    settings = Settings.from_env().with_overrides(model=args.model, base_url=args.base_url)
+    report, docs, golds = evaluate(
+        gold_dir=gold_dir,
+        aliases_path=aliases,
+        source=source,
+        recordings=Path(args.recordings),
+        predictions=Path(args.predictions) if args.predictions else None,
+        settings=settings,
+        record=Path(args.record) if args.record else None,
+        mode=args.mode,
+    )
+    comparison: list[str] | None = None
+    moved = False
+    if args.baseline:
+        try:
+            baseline = json.loads(Path(args.baseline).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise InputError(f"cannot read baseline {args.baseline}: {e}") from e
+        comparison, moved = rep.compare(report, baseline)
+    sys.stdout.write(rep.to_text(report))
+    if comparison is not None:
+        print("\nagainst the baseline:" if comparison else "\nagainst the baseline: no change")
+        for line in comparison:
+            print(f"  {line}")
+    if args.json:
+        write(json.dumps(report, indent=2) + "\n", args.json)
+    if args.markdown:
+        write(rep.to_markdown(report, comparison), args.markdown)
+    if args.html:
+        write(rep.to_html(report, docs, golds), args.html)
+    if args.save_predictions:
+        write_predictions(docs, Path(args.save_predictions))
+    if args.fail_on_regression and args.baseline:
+        baseline_f1 = float(baseline["micro"]["f1"])
+        if (source == "replay" and moved) or report["micro"]["f1"] < baseline_f1:
+            raise RegressionDetected(
+                "scores moved from the baseline" if moved else f"micro F1 fell below the baseline ({baseline_f1:.3f})"
+            )
+    return 0
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("eval", help=cmd_eval.__doc__, description=cmd_eval.__doc__)
+    p.add_argument("--gold", default="evals/gold", metavar="DIR", help="gold files (default: evals/gold)")
+    p.add_argument("--aliases", default="evals/aliases.yaml", metavar="F", help="actor aliases")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--recordings", default="evals/recordings", metavar="DIR", help="replay these (default)")
+    src.add_argument("--predictions", metavar="DIR", help="score ID.json files instead of calling a model")
+    src.add_argument("--live", action="store_true", help="call the configured model")
+    p.add_argument("--record", metavar="DIR", help="with --live: record exchanges (provenance: recorded)")
+    p.add_argument("--json", metavar="F", help="write the report as JSON")
+    p.add_argument("--markdown", metavar="F", help="write the report as Markdown")
+    p.add_argument("--html", metavar="F", help="write a self-contained HTML page with highlighted evidence")
+    p.add_argument("--save-predictions", metavar="DIR", help="write each prediction as DIR/ID.json")
+    p.add_argument("--baseline", metavar="F", help="a JSON report to compare with")
+    p.add_argument("--fail-on-regression", action="store_true", help="exit 10 when scores moved/fell")
+    p.add_argument("--lint", action="store_true", help="only check the gold files")
+    add_endpoint_options(p)
+    p.set_defaults(handler=cmd_eval)

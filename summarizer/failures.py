@@ -1,0 +1,102 @@
+"""Failures: what a failed model call becomes. A *failure* is either salvaged (the last answer was
+schema-valid and only grounding or references were wrong, so ``checks.finalize`` can still drop and
+repair) or translated into the one ``SummarizerError`` that says what went wrong, raised ``from`` the
+SDK's or instructor's exception so nothing is swallowed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import openai
+import pydantic
+from instructor.core import IncompleteOutputException, InstructorRetryException
+
+from summarizer.checks import finalize
+from summarizer.errors import ProviderError, SummarizerError, TruncatedOutput, ValidationFailed, redact
+from summarizer.schema import Draft
+from summarizer.transport import CallStats
+
+
+def raw_answer(completion: Any) -> str | None:
+    """The JSON text of a chat completion's answer, whatever the mode."""
+    try:
+        message = completion.choices[0].message
+    except (AttributeError, IndexError):
+        return None
+    if message.tool_calls:
+        return str(message.tool_calls[0].function.arguments)
+    content = message.content or ""
+    fenced = re.search(r"```(?:json)?\s*(.*?)```", content, re.DOTALL)
+    return fenced.group(1) if fenced else content
+
+
+def _last_error(err: InstructorRetryException) -> str:
+    attempts = getattr(err, "failed_attempts", None) or []
+    text = str(attempts[-1].exception) if attempts else str(err)
+    lines = [line.strip() for line in text.splitlines() if line.strip() and "errors.pydantic.dev" not in line]
+    return " ".join(lines)[:300] or "invalid output"
+
+
+def _salvage(err: InstructorRetryException, article: str, stats: CallStats, strict: bool) -> Draft:
+    """The last answer, when it is schema-valid and only grounding/references failed."""
+
+    def failure(reason: str) -> ValidationFailed:
+        return ValidationFailed(
+            f"the model's answer was still invalid after {stats.attempts} attempt(s): {reason}",
+            attempts=stats.attempts,
+            usage=stats.usage.model_dump(),
+            last_response=err.last_completion,
+        )
+
+    raw = raw_answer(err.last_completion)
+    try:
+        draft = Draft.model_validate_json(raw or "")
+    except pydantic.ValidationError:
+        raise failure(_last_error(err)) from err
+    if strict:
+        try:
+            finalize(draft, article, strict=True)
+        except ValidationFailed as precise:
+            raise failure(str(precise)) from err
+    return draft
+
+
+def _find_cause(err: BaseException, types: tuple[type[Exception], ...]) -> Exception | None:
+    """The first exception of ``types`` in ``err``'s cause chain (instructor and the SDK wrap ours)."""
+    seen: set[int] = set()
+    cur: BaseException | None = err
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, types):
+            return cur
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return None
+
+
+def _translate(err: Exception, host: str, stats: CallStats, secret: str | None) -> SummarizerError:
+    own = _find_cause(err, (SummarizerError,))
+    if isinstance(own, SummarizerError):
+        return own
+    if isinstance(err, IncompleteOutputException):
+        return TruncatedOutput("the model's answer was cut off at its output limit (finish_reason=length)")
+    if isinstance(err, openai.APITimeoutError):
+        return ProviderError(f"{host} did not answer in time (after {stats.attempts} attempt(s))")
+    if isinstance(err, openai.APIConnectionError):
+        return ProviderError(f"cannot reach {host} (after {stats.attempts} attempt(s))")
+    if isinstance(err, openai.AuthenticationError):
+        return ProviderError(f"{host} rejected the API key (HTTP 401)", hint="check OPENAI_API_KEY")
+    if isinstance(err, openai.APIStatusError):
+        return ProviderError(
+            f"{host} answered HTTP {err.status_code} after {stats.attempts} attempt(s): {redact(err.message, secret)}"
+        )
+    return SummarizerError(f"unexpected failure: {type(err).__name__}: {redact(str(err), secret)}")
+
+
+def handle(err: Exception, *, article: str, stats: CallStats, host: str, secret: str | None, strict: bool) -> Draft:
+    """Salvage a validation failure, or raise the one error that says what went wrong."""
+    cause = _find_cause(err, (SummarizerError, openai.APIError))
+    if isinstance(err, InstructorRetryException) and cause is None:
+        return _salvage(err, article, stats, strict)
+    raise _translate(cause or err, host, stats, secret) from err
