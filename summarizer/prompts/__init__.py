@@ -1,1 +1,0 @@
-"""Prompt templates, shipped as package data and rendered by ``summarizer.prompting.render``."""
