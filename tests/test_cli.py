@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -132,3 +133,20 @@ def test_bad_usage_exits_2(capsys) -> None:
     assert main(["summarize"]) == 2
     assert main(["summarize", str(SEED), "--mode", "xml"]) == 2
     assert main([]) == 2
+
+
+def test_exit_codes_in_readme_and_help_come_from_the_one_table(capsys) -> None:
+    from summarizer.errors import EXIT_CODES, SummarizerError
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    listed = re.findall(r"^- (\d+) (.+)$", readme, re.MULTILINE)
+    assert {int(code): text for code, text in listed if int(code) in EXIT_CODES} == EXIT_CODES
+    assert main(["--help"]) == 0
+    shown = capsys.readouterr().out
+    assert all(f"{code:>3}  {text}" in shown for code, text in EXIT_CODES.items())
+    classes, seen = [SummarizerError], []
+    while classes:  # every error's exit code is in the table
+        cls = classes.pop()
+        seen.append(cls.exit_code)
+        classes += cls.__subclasses__()
+    assert set(seen) <= set(EXIT_CODES)
