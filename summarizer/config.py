@@ -19,7 +19,9 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 Mode = Literal["tools", "json_schema", "md_json"]
 MODE_NAMES: tuple[Mode, ...] = get_args(Mode)  # the first is the default
 
-DEFAULT_TIMEOUT_S = 120.0  # per HTTP request
+DEFAULT_TIMEOUT_S = 120.0  # per HTTP request, the whole of it: connect, headers and body
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024  # a response body is never read past this
+DEFAULT_MAX_OUTPUT_TOKENS = 4096  # completion cap sent with every request
 DEFAULT_REASKS = 2  # re-asks after the first answer when it fails validation
 DEFAULT_HTTP_ATTEMPTS = 4  # per request, retries of 429/5xx/timeouts included
 DEFAULT_CONCURRENCY = 8  # articles in flight in a batch

@@ -130,8 +130,9 @@ def exit_codes_help(codes: tuple[int, ...] | None = None) -> str:
 
 def redact(text: str, secret: str | None = None, limit: int = 200) -> str:
     """``text`` on one line, at most ``limit`` characters, with ``secret`` and anything key-like masked."""
-    if secret:
+    if secret and len(secret) >= 8:  # a placeholder key like "ollama" is no secret, and common as a word
         text = text.replace(secret, "***")
     text = re.sub(r"sk-[A-Za-z0-9_\-*]{6,}", "sk-***", text)
+    text = re.sub(r"(?i)(bearer\s+)[A-Za-z0-9._\-~+/]{6,}=*", r"\1***", text)
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 3] + "..."

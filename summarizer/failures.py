@@ -9,14 +9,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx2
 import openai
 import pydantic
 from instructor.core import IncompleteOutputException, InstructorRetryException
 
+from summarizer.accounting import CallStats
 from summarizer.checks import finalize
 from summarizer.errors import ProviderError, SummarizerError, TruncatedOutput, ValidationFailed, redact
 from summarizer.schema import Draft
-from summarizer.transport import CallStats
+from summarizer.transport import RequestDeadline
 
 
 def raw_answer(completion: Any) -> str | None:
@@ -75,28 +77,65 @@ def _find_cause(err: BaseException, types: tuple[type[Exception], ...]) -> Excep
     return None
 
 
-def _translate(err: Exception, host: str, stats: CallStats, secret: str | None) -> SummarizerError:
+def _network(err: Exception, host: str, attempts: int) -> ProviderError | None:
+    """What the server did, from the HTTP client's exception under the SDK's, or None."""
+    cause = _find_cause(err, (httpx2.TransportError,))
+    tries = f"(after {attempts} attempt(s))"
+    if isinstance(cause, RequestDeadline):
+        return ProviderError(f"{host} did not finish answering within --timeout {tries}: {cause}",
+                             hint="raise --timeout if the model is slow, or check the server")  # fmt: skip
+    if isinstance(cause, httpx2.ConnectError | httpx2.ConnectTimeout):
+        return ProviderError(f"cannot reach {host} {tries}")  # the default hint: check --base-url
+    if isinstance(cause, httpx2.TimeoutException):
+        return ProviderError(f"{host} stopped sending before its answer was complete {tries}",
+                             hint="raise --timeout if the model is slow, or check the server")  # fmt: skip
+    if isinstance(cause, httpx2.RemoteProtocolError | httpx2.ReadError):
+        return ProviderError(f"{host} closed the connection before its answer was complete {tries}", hint="")
+    return None
+
+
+def _status(err: openai.APIStatusError, host: str, model: str, attempts: int, secret: str | None) -> ProviderError:
+    """An HTTP error answer: the server was reached, so no hint points at the base URL."""
+    code = err.code if isinstance(err.code, str) else ""
+    if code == "context_length_exceeded" or "maximum context length" in err.message:
+        return ProviderError(
+            f"the article is too long for {model}'s context window ({host} answered HTTP {err.status_code}: "
+            f"{redact(err.message, secret, limit=120)})",
+            hint="split it into chunks with --max-input-tokens N (e.g. 4000)",
+        )
+    if isinstance(err, openai.AuthenticationError):
+        return ProviderError(f"{host} rejected the API key (HTTP 401): {redact(err.message, secret, limit=120)}",
+                             hint="check OPENAI_API_KEY")  # fmt: skip
+    if isinstance(err, openai.NotFoundError):
+        return ProviderError(f"{host} answered HTTP 404: {redact(err.message, secret, limit=120)}",
+                             hint="check --model (and that the base URL ends where the API starts, e.g. /v1)")  # fmt: skip
+    return ProviderError(f"{host} answered HTTP {err.status_code} after {attempts} attempt(s): "
+                         f"{redact(err.message, secret)}", hint="")  # fmt: skip
+
+
+def _translate(err: Exception, host: str, model: str, stats: CallStats, secret: str | None) -> SummarizerError:
     own = _find_cause(err, (SummarizerError,))
     if isinstance(own, SummarizerError):
         return own
     if isinstance(err, IncompleteOutputException):
         return TruncatedOutput("the model's answer was cut off at its output limit (finish_reason=length)")
+    if isinstance(err, openai.APIStatusError):
+        return _status(err, host, model, stats.attempts, secret)
+    network = _network(err, host, stats.attempts)
+    if network is not None:
+        return network
     if isinstance(err, openai.APITimeoutError):
         return ProviderError(f"{host} did not answer in time (after {stats.attempts} attempt(s))")
     if isinstance(err, openai.APIConnectionError):
         return ProviderError(f"cannot reach {host} (after {stats.attempts} attempt(s))")
-    if isinstance(err, openai.AuthenticationError):
-        return ProviderError(f"{host} rejected the API key (HTTP 401)", hint="check OPENAI_API_KEY")
-    if isinstance(err, openai.APIStatusError):
-        return ProviderError(
-            f"{host} answered HTTP {err.status_code} after {stats.attempts} attempt(s): {redact(err.message, secret)}"
-        )
     return SummarizerError(f"unexpected failure: {type(err).__name__}: {redact(str(err), secret)}")
 
 
-def handle(err: Exception, *, article: str, stats: CallStats, host: str, secret: str | None, strict: bool) -> Draft:
+def handle(
+    err: Exception, *, article: str, stats: CallStats, host: str, model: str, secret: str | None, strict: bool
+) -> Draft:  # fmt: skip
     """Salvage a validation failure, or raise the one error that says what went wrong."""
     cause = _find_cause(err, (SummarizerError, openai.APIError))
     if isinstance(err, InstructorRetryException) and cause is None:
         return _salvage(err, article, stats, strict)
-    raise _translate(cause or err, host, stats, secret) from err
+    raise _translate(cause or err, host, model, stats, secret) from err

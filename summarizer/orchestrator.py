@@ -34,7 +34,7 @@ from typing import Any
 
 import openai
 
-from summarizer import chunking, failures, prompting, transport
+from summarizer import accounting, chunking, failures, prompting
 from summarizer.checks import ArticleBrief, finalize, grounded_in
 from summarizer.client import Engine, build_engine
 from summarizer.config import DEFAULT_CHUNK_CONCURRENCY, DEFAULT_REASKS, DEFAULT_TIMEOUT_S, Mode, Settings
@@ -45,7 +45,7 @@ from summarizer.version import __version__
 
 
 def metadata(
-    engine: Engine, article: str, stats: transport.CallStats, started: float, warnings: list[str], chunks: int = 1
+    engine: Engine, article: str, stats: accounting.CallStats, started: float, warnings: list[str], chunks: int = 1
 ) -> RunMetadata:
     """The program's part of a summary: what was asked, of whom, and what it cost."""
     return RunMetadata(
@@ -64,8 +64,8 @@ def metadata(
     )
 
 
-def _books(label: str) -> transport.CallStats:
-    return transport.CallStats(label=label, prompt_version=prompting.prompt_version())
+def _books(label: str) -> accounting.CallStats:
+    return accounting.CallStats(label=label, prompt_version=prompting.prompt_version())
 
 
 def _request(engine: Engine, article: str, max_reasks: int) -> dict[str, Any]:
@@ -74,23 +74,24 @@ def _request(engine: Engine, article: str, max_reasks: int) -> dict[str, Any]:
         "messages": prompting.render(article),
         "response_model": ArticleBrief,
         "max_retries": max_reasks,  # instructor: re-asks after the first attempt
+        **engine.output_cap(),  # every request is bounded, so its worst-case cost is known before sending
     }
 
 
-def _settle(engine: Engine, article: str, stats: transport.CallStats, started: float, draft: Draft,
+def _settle(engine: Engine, article: str, stats: accounting.CallStats, started: float, draft: Draft,
             strict: bool) -> ArticleSummary:  # fmt: skip
     content, warnings = finalize(draft, article, strict=strict)
     return ArticleSummary(**content, metadata=metadata(engine, article, stats, started, warnings))
 
 
-def _failed(engine: Engine, err: Exception, article: str, stats: transport.CallStats, strict: bool) -> Draft:
-    return failures.handle(err, article=article, stats=stats, host=engine.base_url_host,
+def _failed(engine: Engine, err: Exception, article: str, stats: accounting.CallStats, strict: bool) -> Draft:
+    return failures.handle(err, article=article, stats=stats, host=engine.base_url_host, model=engine.settings.model,
                            secret=engine.settings.api_key, strict=strict)  # fmt: skip
 
 
 def _one(engine: Engine, article: str, strict: bool, max_reasks: int, label: str) -> ArticleSummary:
     stats, started = _books(label), time.monotonic()
-    with transport.tracking(stats), grounded_in(article):
+    with accounting.tracking(stats), grounded_in(article):
         try:
             draft: Draft = engine.client.chat.completions.create(**_request(engine, article, max_reasks))
         except Exception as err:
@@ -100,7 +101,7 @@ def _one(engine: Engine, article: str, strict: bool, max_reasks: int, label: str
 
 async def _aone(engine: Engine, article: str, strict: bool, max_reasks: int, label: str) -> ArticleSummary:
     stats, started = _books(label), time.monotonic()
-    with transport.tracking(stats), grounded_in(article):
+    with accounting.tracking(stats), grounded_in(article):
         try:
             draft: Draft = await engine.client.chat.completions.create(**_request(engine, article, max_reasks))
         except Exception as err:
@@ -117,7 +118,7 @@ def _chunk_label(label: str, chunk: chunking.Chunk) -> str:
 
 def _assemble(
     engine: Engine, article: str, chunks: list[chunking.Chunk], outcomes: Sequence[ArticleSummary | BaseException],
-    books: transport.CallStats, started: float, strict: bool,
+    books: accounting.CallStats, started: float, strict: bool,
 ) -> ArticleSummary:  # fmt: skip
     n = len(chunks)
     parts: list[tuple[chunking.Chunk, ArticleSummary]] = []
@@ -160,7 +161,7 @@ def run(
         return _one(engine, article, strict, max_reasks, label)
     books, started = _books(label), time.monotonic()
     outcomes: list[ArticleSummary | BaseException] = []
-    with transport.tracking(books), ThreadPoolExecutor(max_workers=max(1, chunk_concurrency)) as pool:
+    with accounting.tracking(books), ThreadPoolExecutor(max_workers=max(1, chunk_concurrency)) as pool:
         futures = [
             pool.submit(contextvars.copy_context().run, _one, engine, c.text, strict, max_reasks, _chunk_label(label, c))
             for c in chunks
@@ -189,7 +190,7 @@ async def arun(
         async with limit:
             return await _aone(engine, chunk.text, strict, max_reasks, _chunk_label(label, chunk))
 
-    with transport.tracking(books):
+    with accounting.tracking(books):
         outcomes = await asyncio.gather(*(one(c) for c in chunks), return_exceptions=True)
     return _assemble(engine, article, chunks, outcomes, books, started, strict)
 

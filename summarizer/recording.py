@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,10 +30,11 @@ from typing import Any, Literal
 
 import httpx2
 
-from summarizer import transport
+from summarizer import accounting, transport
 from summarizer.errors import RecordingError
 
 Provenance = Literal["recorded", "authored"]
+SECRET_PATTERN = re.compile(rb"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{16,}|(?<=Bearer )[A-Za-z0-9._\-]{8,}")
 
 
 def endpoint(path: str) -> str:
@@ -44,6 +46,13 @@ def endpoint(path: str) -> str:
 def request_key(method: str, path: str, body: Any) -> str:
     canonical = json.dumps([method.upper(), endpoint(path), body], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def scrub(raw: bytes, secret: str | None) -> bytes:
+    """``raw`` with the API key and anything that looks like a key or bearer token masked."""
+    if secret and len(secret) >= 8:
+        raw = raw.replace(secret.encode("utf-8"), b"***")
+    return SECRET_PATTERN.sub(b"***", raw)
 
 
 def _json_or_text(raw: bytes) -> Any:
@@ -98,20 +107,21 @@ def iter_recordings(root: Path) -> Iterator[Recording]:
 class Recorder:
     """Writes one file per exchange under ``root`` (in a sub-folder named by the call's label)."""
 
-    def __init__(self, root: Path, *, provenance: Provenance = "recorded", model: str = "") -> None:
+    def __init__(self, root: Path, *, provenance: Provenance = "recorded", model: str = "", secret: str | None = None) -> None:
         self.root = root
         self.provenance = provenance
         self.model = model
+        self.secret = secret  # scrubbed from every body before it is written (servers may echo the key)
         self._lock = threading.Lock()
 
     def write(self, request: httpx2.Request, status: int, body: bytes) -> Path:
-        stats = transport.current()
-        req_body = _json_or_text(request.content)
+        stats = accounting.current()
+        req_body = _json_or_text(scrub(request.content, self.secret))
         key = request_key(request.method, request.url.path, req_body)
         folder = self.root / (stats.label if stats and stats.label else "")
         data = {
             "request": {"method": request.method, "path": request.url.path, "body": req_body},
-            "response": {"status": status, "body": _json_or_text(body)},
+            "response": {"status": status, "body": _json_or_text(scrub(body, self.secret))},
             "meta": {
                 "provenance": self.provenance,
                 "model": (req_body or {}).get("model", self.model) if isinstance(req_body, dict) else self.model,
@@ -237,7 +247,7 @@ class ReplayStore:
             return RecordingError(f"no recording under {self.root} for {request.method} {request.url.path}")
         nearest = max(same_endpoint, key=lambda r: _closeness(r.request.get("body"), body))
         differs = diff_paths(nearest.request.get("body"), body)
-        stats = transport.current()
+        stats = accounting.current()
         stale = ""
         recorded_pv = nearest.meta.get("prompt_version")
         if stats and recorded_pv and stats.prompt_version and recorded_pv != stats.prompt_version:

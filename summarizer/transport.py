@@ -1,27 +1,29 @@
-"""Transports: the HTTP layer under the openai SDK, where retries, accounting and fail-fast checks live.
+"""Transports: the HTTP layer under the openai SDK, where retries, bounds and accounting live.
 
 A chain of ``httpx2`` transports, outermost first::
 
-    Retrying  ->  Accounting  ->  [Recording]  ->  network (or Replay)
+    Retrying  ->  Accounting  ->  [Recording]  ->  Bounded  ->  network (or Replay)
 
 *Retrying* is the one retry policy (tenacity): 429 (honouring ``Retry-After`` / ``retry-after-ms``),
 5xx, timeouts and connection errors, exponential backoff with jitter. The SDK's own retries are off,
 so the layers never multiply, and transport errors never reach the prompt.
 
-*Accounting* counts every HTTP attempt and sums token usage into the ``CallStats`` of the current
-call (a context variable, so concurrent async calls keep separate books), and fails fast on
-truncated (``finish_reason == "length"``) or refused answers, before instructor would re-ask.
-Books nest: a call tracked inside another (a chunk inside its article, an article inside a batch
-ledger) also books into every enclosing ``CallStats``, so failed calls are still paid for.
+*Accounting* counts every HTTP attempt into the books of the current call (``accounting.CallStats``),
+asks any meter on them (a batch budget) to reserve the attempt's worst case before sending it, and
+books what the attempt cost after: the validated usage of a chat answer (``accounting.examine``), or
+an offline estimate, marked as such, when there is none or no answer came at all.
+
+*Bounded* makes every request finite whatever the server does: ``Limits.timeout`` bounds the whole
+request (connect, headers and body together, not each read), and no response body is read past
+``Limits.max_response_bytes``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass
 from typing import Any
 
 import httpx2
@@ -35,8 +37,9 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from summarizer.config import DEFAULT_HTTP_ATTEMPTS
-from summarizer.errors import RefusedOutput, TruncatedOutput
+from summarizer.accounting import CallStats, Meter, book, current, estimate_usage, examine, is_chat
+from summarizer.config import DEFAULT_HTTP_ATTEMPTS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_S
+from summarizer.errors import ProviderError
 from summarizer.schema import Usage
 
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -44,48 +47,23 @@ RETRY_EXCEPTIONS = (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteP
 MAX_RETRY_AFTER_S = 60.0
 
 
-@dataclass
-class CallStats:
-    """What one summarise call cost: HTTP attempts and tokens, failed attempts included."""
-
-    label: str = ""
-    prompt_version: str = ""
-    attempts: int = 0
-    usage: Usage = field(default_factory=Usage)
-    parent: CallStats | None = field(default=None, repr=False, compare=False)  # the enclosing books
-
-    def ledgers(self) -> Iterator[CallStats]:
-        """These books and every enclosing one, innermost first."""
-        cur: CallStats | None = self
-        while cur is not None:
-            yield cur
-            cur = cur.parent
-
-
-_current: contextvars.ContextVar[CallStats | None] = contextvars.ContextVar("summarizer_call", default=None)
-
-
-@contextmanager
-def tracking(stats: CallStats) -> Iterator[CallStats]:
-    outer = _current.get()
-    if stats.parent is None and outer is not None and all(s is not stats for s in outer.ledgers()):
-        stats.parent = outer
-    token = _current.set(stats)
-    try:
-        yield stats
-    finally:
-        _current.reset(token)
-
-
-def current() -> CallStats | None:
-    return _current.get()
-
-
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = DEFAULT_HTTP_ATTEMPTS
     initial_wait: float = 0.5
     max_wait: float = 20.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one HTTP request may take: seconds for the whole of it, and bytes of response body."""
+
+    timeout: float = DEFAULT_TIMEOUT_S
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+
+
+class RequestDeadline(httpx2.TimeoutException):
+    """The server did not finish answering within the whole-request timeout."""
 
 
 # --------------------------------------------------------------------------- helpers shared by both flavours
@@ -101,42 +79,20 @@ def rebuild(response: httpx2.Response, body: bytes, request: httpx2.Request) -> 
     return httpx2.Response(response.status_code, headers=headers, content=body, request=request)
 
 
-def usage_of(payload: Any) -> Usage | None:
-    """The token usage a chat completion (parsed JSON) reports, or None when it reports none."""
-    usage = payload.get("usage") if isinstance(payload, dict) else None
-    if not isinstance(usage, dict):
-        return None
-    return Usage(
-        prompt_tokens=int(usage.get("prompt_tokens") or 0),
-        completion_tokens=int(usage.get("completion_tokens") or 0),
-        total_tokens=int(usage.get("total_tokens") or 0),
+def _too_large(request: httpx2.Request, limits: Limits) -> ProviderError:
+    return ProviderError(
+        f"{request.url.host} sent a response larger than {limits.max_response_bytes:,} bytes; stopped reading",
+        hint="",
     )
 
 
-def account(body: bytes) -> None:
-    """Book one attempt's usage; fail fast on truncation or refusal."""
-    stats = _current.get()
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        payload = None
-    if not isinstance(payload, dict):
-        return
-    booked = usage_of(payload)
-    if stats is not None and booked is not None:
-        for books in stats.ledgers():
-            books.usage = books.usage + booked
-    choices = payload.get("choices")
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        return
-    choice = choices[0]
-    message = choice.get("message") or {}
-    if choice.get("finish_reason") == "length":
-        raise TruncatedOutput("the model's answer was cut off at its output limit (finish_reason=length)")
-    refusal = message.get("refusal") if isinstance(message, dict) else None
-    if refusal or choice.get("finish_reason") == "content_filter":
-        reason = str(refusal or "content filter")
-        raise RefusedOutput(f"the model refused to summarise this article: {reason[:200]}")
+def _declared_too_large(response: httpx2.Response, limits: Limits) -> bool:
+    declared = response.headers.get("content-length", "")
+    return declared.isdigit() and int(declared) > limits.max_response_bytes
+
+
+def _deadline(request: httpx2.Request, limits: Limits) -> RequestDeadline:
+    return RequestDeadline(f"{request.url.host} did not finish answering within {limits.timeout:g}s", request=request)
 
 
 def _retry_after(response: httpx2.Response) -> float | None:
@@ -174,7 +130,75 @@ def _retrying_kwargs(policy: RetryPolicy) -> dict[str, Any]:
     }
 
 
+def _reserve(stats: CallStats | None, request: httpx2.Request) -> list[tuple[Meter, float]]:
+    """Reserve the attempt's worst case on every meter of the enclosing books (a refusal raises)."""
+    held: list[tuple[Meter, float]] = []
+    meters = [b.meter for b in stats.ledgers() if b.meter is not None] if stats is not None else []
+    try:
+        for meter in meters:
+            held.append((meter, meter.reserve(request)))
+    except BaseException:
+        for meter, amount in held:
+            meter.book(amount, Usage())
+        raise
+    for books in stats.ledgers() if stats is not None else ():
+        books.attempts += 1
+    return held
+
+
+def _settle(held: list[tuple[Meter, float]], usage: Usage) -> None:
+    for meter, amount in held:
+        meter.book(amount, usage)
+
+
 # --------------------------------------------------------------------------- sync
+
+
+class BoundedTransport(httpx2.BaseTransport):
+    """Reads the whole response within ``limits`` (the request runs in a helper thread so the deadline
+    holds even while the server dribbles headers; a request past its deadline is abandoned)."""
+
+    def __init__(self, inner: httpx2.BaseTransport, limits: Limits) -> None:
+        self.inner = inner
+        self.limits = limits
+
+    def _fetch(self, request: httpx2.Request) -> httpx2.Response:
+        response = self.inner.handle_request(request)
+        try:
+            if _declared_too_large(response, self.limits):
+                raise _too_large(request, self.limits)
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > self.limits.max_response_bytes:
+                    raise _too_large(request, self.limits)
+                chunks.append(chunk)
+        finally:
+            response.close()
+        return rebuild(response, b"".join(chunks), request)
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        outcome: list[Any] = []
+        context = contextvars.copy_context()
+
+        def fetch() -> None:
+            try:
+                outcome.append(context.run(self._fetch, request))
+            except BaseException as err:
+                outcome.append(err)
+
+        worker = threading.Thread(target=fetch, name="summarizer-request", daemon=True)
+        worker.start()
+        worker.join(self.limits.timeout)
+        if not outcome:
+            raise _deadline(request, self.limits)
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        result: httpx2.Response = outcome[0]
+        return result
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 class AccountingTransport(httpx2.BaseTransport):
@@ -182,15 +206,25 @@ class AccountingTransport(httpx2.BaseTransport):
         self.inner = inner
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        stats = _current.get()
-        for books in stats.ledgers() if stats is not None else ():
-            books.attempts += 1
-        response = self.inner.handle_request(request)
-        body = response.read()
-        response.close()
-        if response.status_code < 300:
-            account(body)
-        return rebuild(response, body, request)
+        stats = current()
+        held = _reserve(stats, request)
+        usage, estimated, answered = Usage(), False, False
+        try:
+            response = self.inner.handle_request(request)
+            body = response.read()
+            answered = True
+            if response.status_code < 300 and is_chat(request):
+                usage, estimated, problem = examine(request, response, body)
+                if problem is not None:
+                    raise problem
+            return rebuild(response, body, request)
+        except BaseException:
+            if not answered:  # no answer, yet the server may have billed the prompt: book an estimate
+                usage, estimated = estimate_usage(request), True
+            raise
+        finally:
+            book(stats, usage, estimated)
+            _settle(held, usage)
 
     def close(self) -> None:
         self.inner.close()
@@ -213,20 +247,63 @@ class RetryingTransport(httpx2.BaseTransport):
 # --------------------------------------------------------------------------- async
 
 
+class AsyncBoundedTransport(httpx2.AsyncBaseTransport):
+    """Reads the whole response within ``limits``: one deadline over connect, headers and body."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport, limits: Limits) -> None:
+        self.inner = inner
+        self.limits = limits
+
+    async def _fetch(self, request: httpx2.Request) -> httpx2.Response:
+        response = await self.inner.handle_async_request(request)
+        try:
+            if _declared_too_large(response, self.limits):
+                raise _too_large(request, self.limits)
+            chunks, size = [], 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > self.limits.max_response_bytes:
+                    raise _too_large(request, self.limits)
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+        return rebuild(response, b"".join(chunks), request)
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        try:
+            async with asyncio.timeout(self.limits.timeout):
+                return await self._fetch(request)
+        except TimeoutError:
+            raise _deadline(request, self.limits) from None
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 class AsyncAccountingTransport(httpx2.AsyncBaseTransport):
     def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
         self.inner = inner
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        stats = _current.get()
-        for books in stats.ledgers() if stats is not None else ():
-            books.attempts += 1
-        response = await self.inner.handle_async_request(request)
-        body = await response.aread()
-        await response.aclose()
-        if response.status_code < 300:
-            account(body)
-        return rebuild(response, body, request)
+        stats = current()
+        held = _reserve(stats, request)
+        usage, estimated, answered = Usage(), False, False
+        try:
+            response = await self.inner.handle_async_request(request)
+            body = await response.aread()
+            answered = True
+            if response.status_code < 300 and is_chat(request):
+                usage, estimated, problem = examine(request, response, body)
+                if problem is not None:
+                    raise problem
+            return rebuild(response, body, request)
+        except BaseException:
+            if not answered:  # no answer, yet the server may have billed the prompt: book an estimate
+                usage, estimated = estimate_usage(request), True
+            raise
+        finally:
+            book(stats, usage, estimated)
+            _settle(held, usage)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

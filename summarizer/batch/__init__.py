@@ -26,7 +26,7 @@ directly: its name without extension); ids must be unique across the inputs.
   run again, and their old lines are removed first (an atomic rewrite), so the file keeps one line
   per article. Lines of ids not in the current inputs are kept.
 - *Ledger*: every attempt's tokens count, failed attempts, re-asks and failed articles included
-  (``transport.CallStats`` books nest per article); cost comes from ``summarizer.prices``.
+  (``accounting.CallStats`` books nest per article); cost comes from ``summarizer.prices``.
 - *Budget*: with ``max_cost``, a worker estimates the next article's cost before starting it
   (``prices.estimate``, scaled by the ratio of real to estimated cost of the articles finished so
   far) and, if what is spent plus what is in flight plus that estimate would exceed the budget, the

@@ -1,7 +1,7 @@
 """The ledger of a batch run: what it has spent, and what the budget has set aside for articles in flight.
 
 Every attempt's tokens count, failed attempts, re-asks and failed articles included
-(``transport.CallStats`` books nest per article); cost comes from ``summarizer.prices``. With
+(``accounting.CallStats`` books nest per article); cost comes from ``summarizer.prices``. With
 ``max_cost``, ``admit`` reserves an article's estimated cost (``prices.estimate``, scaled by the ratio
 of real to estimated cost of the articles finished so far) and refuses, for good, the first article
 whose reservation would take spent + in flight past the budget; ``settle`` books what it really cost.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from summarizer import prices, transport
+from summarizer import accounting, prices
 from summarizer.schema import Usage
 
 
@@ -51,7 +51,7 @@ class Ledger:
         self.reserved += expected
         return expected
 
-    def settle(self, reserved: float, estimate: prices.Estimate | None, books: transport.CallStats, cost: float) -> None:
+    def settle(self, reserved: float, estimate: prices.Estimate | None, books: accounting.CallStats, cost: float) -> None:
         self.reserved -= reserved
         self.attempts += books.attempts
         self.usage = self.usage + books.usage

@@ -39,7 +39,7 @@ from typing import Any
 
 import httpx2
 
-from summarizer import prices, recording, transport
+from summarizer import accounting, prices, recording
 from summarizer.batch.articles import Article
 from summarizer.batch.ledger import Ledger
 from summarizer.batch.options import Options
@@ -92,11 +92,11 @@ class PrefilledTransport(httpx2.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
     def _book(self, answer: bytes) -> None:
-        stats = transport.current()
+        stats = accounting.current()
         if stats is None:
             return
         outermost = list(stats.ledgers())[-1]
-        usage = transport.usage_of(json.loads(answer)) or Usage()
+        usage = accounting.usage_of(json.loads(answer)) or Usage()
         self.served[outermost.label] = self.served.get(outermost.label, Usage()) + usage
 
     async def aclose(self) -> None:
@@ -259,7 +259,7 @@ async def run(
                 raise ProviderError(f"the Batch API failed: {type(err).__name__}: {err}") from err
             progress.note(f"openai batch: {len(prefilled.answers)} of {len(requests)} request(s) answered; validating")
 
-        def cost_of(books: transport.CallStats) -> float:
+        def cost_of(books: accounting.CallStats) -> float:
             if standard is None or discounted is None:
                 return 0.0
             served = prefilled.served.pop(books.label, Usage())

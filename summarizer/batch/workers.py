@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx2
 
-from summarizer import chunking, prices, prompting, tokens, transport
+from summarizer import accounting, chunking, prices, prompting, tokens
 from summarizer.batch.articles import Article
 from summarizer.batch.ledger import Ledger
 from summarizer.batch.options import Options
@@ -72,7 +72,7 @@ async def work(
     ledger: Ledger,
     progress: Progress,
     report: Report,
-    cost_of: Callable[[transport.CallStats], float] | None = None,
+    cost_of: Callable[[accounting.CallStats], float] | None = None,
     admitted: dict[str, tuple[float, prices.Estimate | None]] | None = None,
 ) -> None:
     """Run ``todo`` with ``options.concurrency`` workers, appending a line per finished article.
@@ -82,7 +82,7 @@ async def work(
     """
     queue = iter(todo)
 
-    def price(books: transport.CallStats) -> float:
+    def price(books: accounting.CallStats) -> float:
         if cost_of is not None:
             return cost_of(books)
         return ledger.price.of(books.usage) if ledger.price else 0.0
@@ -107,9 +107,9 @@ async def work(
             if reserved is None:
                 report.not_started += 1
                 continue
-            books = transport.CallStats(label=article.id, prompt_version=prompting.prompt_version())
+            books = accounting.CallStats(label=article.id, prompt_version=prompting.prompt_version())
             try:
-                with transport.tracking(books):
+                with accounting.tracking(books):
                     record = await _summarise(engine, article, options)
             except asyncio.CancelledError:
                 report.not_started += 1  # interrupted in flight: no line, so the next run does it
