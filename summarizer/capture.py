@@ -19,7 +19,7 @@ import httpx2
 
 from summarizer import prices, tokens
 from summarizer.client import build_engine
-from summarizer.config import Mode, Settings
+from summarizer.config import DEFAULT_MAX_OUTPUT_TOKENS, Mode, Settings
 from summarizer.errors import SummarizerError
 from summarizer.orchestrator import run
 
@@ -52,11 +52,13 @@ def _quiet_instructor() -> Iterator[None]:
 
 
 def capture(
-    settings: Settings, mode: Mode, texts: Sequence[str], max_input_tokens: int | None = None
-) -> list[list[dict[str, Any]]]:
+    settings: Settings, mode: Mode, texts: Sequence[str], max_input_tokens: int | None = None,
+    max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS,
+) -> list[list[dict[str, Any]]]:  # fmt: skip
     """The first request bodies the pipeline would send for each text (one per chunk), offline."""
     network = _CaptureTransport()
-    engine = build_engine(replace(settings, api_key=settings.api_key or CAPTURE_KEY), mode=mode, network=network)
+    engine = build_engine(replace(settings, api_key=settings.api_key or CAPTURE_KEY), mode=mode, network=network,
+                          max_output_tokens=max_output_tokens)  # fmt: skip
     out: list[list[dict[str, Any]]] = []
     with _quiet_instructor():
         for text in texts:

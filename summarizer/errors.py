@@ -81,7 +81,10 @@ class OutputRejected(SummarizerError):
 
 
 class TruncatedOutput(OutputRejected):
-    default_hint = "the answer hit the model's output limit; split the article (--max-input-tokens) or use a model with a larger output window"
+    default_hint = (
+        "the answer hit its completion cap: raise --max-output-tokens (if the model allows), "
+        "or split the article with --max-input-tokens"
+    )
 
 
 class RefusedOutput(OutputRejected):

@@ -38,7 +38,7 @@ from summarizer import accounting, chunking, failures, prompting
 from summarizer.checks import ArticleBrief, finalize, grounded_in
 from summarizer.client import Engine, build_engine
 from summarizer.config import DEFAULT_CHUNK_CONCURRENCY, DEFAULT_REASKS, DEFAULT_TIMEOUT_S, Mode, Settings
-from summarizer.errors import SummarizerError
+from summarizer.errors import BudgetExceeded, SummarizerError
 from summarizer.inputs import check_text
 from summarizer.schema import ArticleSummary, Draft, RunMetadata
 from summarizer.version import __version__
@@ -132,7 +132,7 @@ def _assemble(
         if not isinstance(outcome, Exception):
             raise outcome  # cancellation and the like are not a chunk's failure
         error = outcome if isinstance(outcome, SummarizerError) else SummarizerError(f"{type(outcome).__name__}: {outcome}")
-        if strict:
+        if strict or isinstance(error, BudgetExceeded):  # a brief missing chunks for want of budget is not a brief
             raise error
         first_error = first_error or error
         warnings.append(f"chunk {chunk.index + 1}/{n} (characters {chunk.start}-{chunk.end}) failed and is "

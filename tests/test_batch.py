@@ -10,13 +10,17 @@ import threading
 import time
 from pathlib import Path
 
+import httpx2
 import pytest
 from openai_server import Answer, Fault, OpenAIServer, article_of, echo_answer
 
 from summarizer import cli
 from summarizer.batch import Options, collect, dry_run, run_batch, workers
+from summarizer.batch.ledger import worst_case_tokens
+from summarizer.capture import capture
 from summarizer.config import Settings
 from summarizer.errors import BATCH_PARTIAL_FAILURE_EXIT, InputError
+from summarizer.prices import Price
 from summarizer.schema import ArticleSummary
 from summarizer.transport import RetryPolicy
 
@@ -283,16 +287,20 @@ def test_max_cost_stops_starting_articles_and_says_so(env, tmp_path, price_file,
     env.responder = costly_echo
     write_articles(tmp_path / "in", 8)
     out = tmp_path / "out.jsonl"
-    estimate = dry_run([str(tmp_path / "in")], out, Options(Settings.from_env(), prices_file=price_file))
-    per_article = estimate.cost / 8
-    budget = f"{3.5 * per_article:.6f}"
-    code = batch_main(str(tmp_path / "in"), "-o", str(out), "--concurrency", "1",
-                      "--max-cost", budget, "--prices", str(price_file))  # fmt: skip
+    texts = [p.read_text() for p in sorted((tmp_path / "in").glob("*.txt"))]
+    bodies = [b[0] for b in capture(Settings.from_env(), "tools", texts, max_output_tokens=1000)]
+    worst = max(Price(1.0, 2.0).cost(*worst_case_tokens(httpx2.Request("POST", "http://x/", json=b))) for b in bodies)
+    per_article = Price(1.0, 2.0).cost(2000, 500)  # what costly_echo bills
+    # the first article starts (its worst case fits), so does the second (one article spent + a worst case
+    # fits), the third does not (two spent + a worst case > budget)
+    budget = worst + 1.5 * per_article
+    code = batch_main(str(tmp_path / "in"), "-o", str(out), "--concurrency", "1", "--max-output-tokens", "1000",
+                      "--max-cost", f"{budget:.6f}", "--prices", str(price_file))  # fmt: skip
     assert code == 8
     err = capsys.readouterr().err
     assert "stopped before exceeding --max-cost" in err and "not started" in err
     done = lines(out)
-    assert 1 <= len(done) <= 3 and all(r["ok"] for r in done)
+    assert len(done) == 2 and all(r["ok"] for r in done)
     # a bigger budget resumes with the rest
     assert batch_main(str(tmp_path / "in"), "-o", str(out), "--max-cost", "1", "--prices", str(price_file)) == 0
     assert len(lines(out)) == 8

@@ -68,7 +68,7 @@ def key(body: dict[str, Any]) -> str:
 class PrefilledTransport(httpx2.AsyncBaseTransport):
     """Answers a chat request from ``answers`` (by body hash) when it can; sends it on otherwise.
 
-    Usage of served answers is kept per article (the label of the outermost books) in ``served``,
+    Usage of served answers is kept per article (the label of the outermost labelled books) in ``served``,
     so the ledger can price it at the batch discount.
     """
 
@@ -95,7 +95,7 @@ class PrefilledTransport(httpx2.AsyncBaseTransport):
         stats = accounting.current()
         if stats is None:
             return
-        outermost = list(stats.ledgers())[-1]
+        outermost = [books for books in stats.ledgers() if books.label][-1]  # the article's books (the run's have no label)
         usage = accounting.usage_of(json.loads(answer)) or Usage()
         self.served[outermost.label] = self.served.get(outermost.label, Usage()) + usage
 
@@ -221,10 +221,11 @@ async def run(
     discounted = prices.Price(standard.input * table.batch_discount, standard.output * table.batch_discount) if standard else None
 
     readable = [a for a in todo if a.text is not None]
-    bodies = capture(options.settings, options.mode, [a.text or "" for a in readable], options.max_input_tokens)
+    bodies = capture(options.settings, options.mode, [a.text or "" for a in readable], options.max_input_tokens,
+                     options.max_output_tokens)  # fmt: skip
     if ledger.max_cost is not None and discounted is not None:
         ledger.overhead_tokens = overhead_tokens(options.settings, options.mode)
-    admitted: dict[str, tuple[float, prices.Estimate | None]] = {}
+    admitted: dict[str, float] = {}
     requests: dict[str, dict[str, Any]] = {}
     for article, article_bodies in zip(readable, bodies, strict=True):
         estimate = (
@@ -235,7 +236,7 @@ async def run(
         reserved = ledger.admit(estimate)
         if reserved is None:
             break
-        admitted[article.id] = (reserved, estimate)
+        admitted[article.id] = reserved
         requests.update({key(b): b for b in article_bodies})
     run_now = [a for a in todo if a.text is None or a.id in admitted]
     report.not_started += len(readable) - len(admitted)

@@ -9,6 +9,7 @@ from summarizer import transport
 from summarizer.batch.articles import DEFAULT_PATTERNS
 from summarizer.config import (
     DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_OUTPUT_TOKENS,
     DEFAULT_POLL_INTERVAL_S,
     DEFAULT_REASKS,
     DEFAULT_TIMEOUT_S,
@@ -27,6 +28,7 @@ class Options:
     max_reasks: int = DEFAULT_REASKS
     max_input_tokens: int | None = None
     timeout: float = DEFAULT_TIMEOUT_S
+    max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS
     retry: transport.RetryPolicy | None = None
     replay: Path | None = None
     record: Path | None = None

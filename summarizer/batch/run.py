@@ -21,7 +21,6 @@ from summarizer.batch.progress import Progress
 from summarizer.batch.report import Report
 from summarizer.batch.results import Results
 from summarizer.batch.workers import build, close_engine, pricing, todo_of, work
-from summarizer.capture import overhead_tokens
 from summarizer.errors import InputError
 
 
@@ -44,8 +43,6 @@ async def arun_batch(inputs: Sequence[str], output: Path, options: Options, stre
     report = Report(total=len(articles), skipped=len(articles) - len(todo))
     _, price = pricing(options)
     ledger = Ledger(price=price, max_cost=options.max_cost)
-    if options.max_cost is not None:
-        ledger.overhead_tokens = overhead_tokens(options.settings, options.mode)
     progress = Progress(len(todo), ledger, stream)
     report.dropped_lines = results.prepare({a.id for a in todo})
     if report.dropped_lines:

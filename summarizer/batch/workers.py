@@ -24,7 +24,7 @@ from summarizer.batch.progress import Progress
 from summarizer.batch.report import Report
 from summarizer.batch.results import Results, error_line, ok_line
 from summarizer.client import Engine, build_engine
-from summarizer.errors import SummarizerError
+from summarizer.errors import SummarizerError, redact
 from summarizer.orchestrator import arun
 
 
@@ -60,7 +60,7 @@ async def _summarise(engine: Engine, article: Article, options: Options) -> dict
     except SummarizerError as err:
         return error_line(article, type(err).__name__, str(err))
     except Exception as err:  # one article's surprise must not end the run
-        return error_line(article, type(err).__name__, f"unexpected failure: {err}")
+        return error_line(article, type(err).__name__, f"unexpected failure: {redact(str(err), options.settings.api_key)}")
     return ok_line(article, summary)
 
 
@@ -73,19 +73,21 @@ async def work(
     progress: Progress,
     report: Report,
     cost_of: Callable[[accounting.CallStats], float] | None = None,
-    admitted: dict[str, tuple[float, prices.Estimate | None]] | None = None,
+    admitted: dict[str, float] | None = None,
 ) -> None:
     """Run ``todo`` with ``options.concurrency`` workers, appending a line per finished article.
 
-    ``cost_of(books)`` prices an article's books (default: the ledger's price of its usage);
-    ``admitted`` holds budget reservations already made (the Batch API pays up front).
+    Every attempt is metered by the ledger (a per-attempt ceiling), unless ``admitted`` is given: the
+    Batch API path, whose articles were admitted on estimates before its job was paid for, and whose
+    articles' real cost ``cost_of(books)`` prices.
     """
     queue = iter(todo)
+    ledger.books.meter = ledger if admitted is None else None
 
-    def price(books: accounting.CallStats) -> float:
-        if cost_of is not None:
-            return cost_of(books)
-        return ledger.price.of(books.usage) if ledger.price else 0.0
+    def unstarted(article: Article) -> bool:
+        if admitted is not None:
+            return article.id not in admitted
+        return ledger.stopped is not None  # sticky: once the budget refused, no article starts
 
     async def worker() -> None:
         for article in queue:
@@ -95,19 +97,10 @@ async def work(
                 report.failures.append((article.id, record["error"]["message"]))
                 progress.update(ok=False)
                 continue
-            if admitted is not None:
-                reserved, estimate = admitted.get(article.id, (None, None))
-            else:
-                estimate = (
-                    prices.estimate(ledger.price, chunk_tokens(article, options), ledger.overhead_tokens)
-                    if ledger.max_cost is not None and ledger.price is not None
-                    else None
-                )
-                reserved = ledger.admit(estimate)
-            if reserved is None:
+            if unstarted(article):
                 report.not_started += 1
                 continue
-            books = accounting.CallStats(label=article.id, prompt_version=prompting.prompt_version())
+            books = accounting.CallStats(label=article.id, prompt_version=prompting.prompt_version(), parent=ledger.books)
             try:
                 with accounting.tracking(books):
                     record = await _summarise(engine, article, options)
@@ -115,7 +108,12 @@ async def work(
                 report.not_started += 1  # interrupted in flight: no line, so the next run does it
                 raise
             finally:
-                ledger.settle(reserved, estimate, books, price(books))
+                if admitted is not None:
+                    cost = cost_of(books) if cost_of else ledger.price.of(books.usage) if ledger.price else 0.0
+                    ledger.settle(admitted.get(article.id, 0.0), cost)
+            if not record["ok"] and record["error"]["type"] == "BudgetExceeded" and books.attempts == 0:
+                report.not_started += 1  # refused before anything was sent: no line, the next run does it
+                continue
             results.append(record)
             if record["ok"]:
                 report.succeeded += 1
@@ -155,6 +153,7 @@ def build(options: Options, network: Any = None) -> Engine:
         replay=options.replay,
         record=options.record,
         timeout=options.timeout,
+        max_output_tokens=options.max_output_tokens,
         retry=options.retry,
         network=network,
     )

@@ -38,6 +38,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         max_reasks=args.max_reasks,
         max_input_tokens=args.max_input_tokens,
         timeout=args.timeout,
+        max_output_tokens=args.max_output_tokens,
         retry=RetryPolicy(attempts=args.retries) if args.retries is not None else None,
         replay=Path(args.replay) if args.replay else None,
         record=Path(args.record) if args.record else None,

@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from summarizer.config import DEFAULT_REASKS, DEFAULT_TIMEOUT_S, MODE_NAMES
+from summarizer.config import DEFAULT_MAX_OUTPUT_TOKENS, DEFAULT_REASKS, DEFAULT_TIMEOUT_S, MODE_NAMES
 from summarizer.errors import InputError, SummarizerError
 
 
@@ -45,7 +45,10 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-reasks", type=int, default=DEFAULT_REASKS, metavar="N",
                    help=f"re-asks on invalid output (default: {DEFAULT_REASKS})")  # fmt: skip
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
-                   help=f"per-request timeout in seconds (default: {DEFAULT_TIMEOUT_S:g})")  # fmt: skip
+                   help=f"seconds one HTTP request may take, all of it (default: {DEFAULT_TIMEOUT_S:g})")  # fmt: skip
+    p.add_argument("--max-output-tokens", type=int, default=DEFAULT_MAX_OUTPUT_TOKENS, metavar="N",
+                   help="completion cap sent with every request; hitting it is reported as truncation "
+                        f"(default: {DEFAULT_MAX_OUTPUT_TOKENS})")  # fmt: skip
 
 
 def add_recording_options(p: argparse.ArgumentParser) -> None:

@@ -26,6 +26,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
         replay=Path(args.replay) if args.replay else None,
         record=Path(args.record) if args.record else None,
         timeout=args.timeout,
+        max_output_tokens=args.max_output_tokens,
     )
     try:
         summary = run(engine, text, strict=args.strict, max_reasks=args.max_reasks, label=label,
