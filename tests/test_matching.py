@@ -1,6 +1,7 @@
 """Pure matching functions on hand-built pairs."""
 
-from summarizer.evaluation.matching import Counts, Item, align, assign, count, prf, similarity, text_similarity
+from summarizer.evaluation.matching import Counts, Item, align, assign, count, similarity, text_similarity
+from summarizer.evaluation.report import Scores
 
 NATO = frozenset({"nato"})
 UKRAINE = frozenset({"ukraine"})
@@ -60,10 +61,10 @@ def test_optional_gold_is_neither_rewarded_nor_penalised() -> None:
 
 
 def test_both_empty_is_perfect_and_all_wrong_is_zero() -> None:
-    assert prf(Counts())["f1"] == 1.0
-    assert prf(Counts(tp=0, fp=2, fn=0))["f1"] == 0.0
-    assert prf(Counts(tp=0, fp=0, fn=3)) == {"tp": 0, "fp": 0, "fn": 3, "precision": 0.0, "recall": 0.0, "f1": 0.0}
-    assert prf(Counts(tp=2, fp=1, fn=1))["f1"] == round(4 / 6, 4)
+    assert Scores.of(Counts()).f1 == 1.0
+    assert Scores.of(Counts(tp=0, fp=2, fn=0)).f1 == 0.0
+    assert Scores.of(Counts(tp=0, fp=0, fn=3)).model_dump() == {"tp": 0, "fp": 0, "fn": 3, "precision": 0.0, "recall": 0.0, "f1": 0.0}
+    assert Scores.of(Counts(tp=2, fp=1, fn=1)).f1 == round(4 / 6, 4)
 
 
 def test_unrelated_items_stay_unmatched() -> None:

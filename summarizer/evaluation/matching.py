@@ -171,13 +171,3 @@ def count(alignment: Alignment, golds: Sequence[Item]) -> Counts:
     fn = sum(1 for j in alignment.missed if not golds[j].optional)
     return Counts(tp=tp, fp=len(alignment.spurious), fn=fn)
 
-
-def prf(c: Counts) -> dict[str, float | int]:
-    """Precision, recall and F1; all 1.0 when gold and prediction are both empty."""
-    if c.tp + c.fp + c.fn == 0:
-        return {"tp": 0, "fp": 0, "fn": 0, "precision": 1.0, "recall": 1.0, "f1": 1.0}
-    precision = c.tp / (c.tp + c.fp) if c.tp + c.fp else 0.0
-    recall = c.tp / (c.tp + c.fn) if c.tp + c.fn else 0.0
-    f1 = 2 * c.tp / (2 * c.tp + c.fp + c.fn)
-    return {"tp": c.tp, "fp": c.fp, "fn": c.fn, "precision": round(precision, 4),
-            "recall": round(recall, 4), "f1": round(f1, 4)}  # fmt: skip
