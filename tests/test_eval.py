@@ -104,6 +104,7 @@ def test_committed_baseline_matches_the_current_replay(replay_report) -> None:
     report, _ = replay_report
     baseline = json.loads((ROOT / "evals/baseline.json").read_text())
     assert baseline["documents"] == report["documents"], "update evals/baseline.json in the same change"
+    assert list(baseline) == list(report) and list(baseline["documents"][0]) == list(report["documents"][0])
 
 
 def test_live_eval_records_exchanges_as_recorded_provenance(tmp_path, monkeypatch, capsys) -> None:

@@ -1,6 +1,12 @@
-"""Pure matching functions on hand-built pairs."""
+"""Pure matching functions on hand-built pairs, and the assignment against brute force."""
 
-from summarizer.evaluation.matching import Counts, Item, align, assign, count, prf, similarity, text_similarity
+import itertools
+import random
+
+import pytest
+
+from summarizer.evaluation.matching import Counts, Item, align, assign, count, similarity, text_similarity
+from summarizer.evaluation.report import Scores
 
 NATO = frozenset({"nato"})
 UKRAINE = frozenset({"ukraine"})
@@ -51,6 +57,31 @@ def test_assignment_is_one_to_one_and_optimal() -> None:
     assert assign([]) == []
 
 
+def _brute_force_best(matrix: list[list[float]]) -> float:
+    rows, cols = len(matrix), len(matrix[0])
+    if rows <= cols:
+        return max(sum(matrix[i][p[i]] for i in range(rows)) for p in itertools.permutations(range(cols), rows))
+    return max(sum(matrix[p[j]][j] for j in range(cols)) for p in itertools.permutations(range(rows), cols))
+
+
+@pytest.mark.parametrize("values", ["continuous", "ties", "sparse"])
+def test_assignment_reaches_the_brute_force_optimum_on_random_matrices(values: str) -> None:
+    rng = random.Random(f"assign-{values}")
+    for _ in range(700):
+        rows, cols = rng.randint(1, 6), rng.randint(1, 6)
+        if values == "continuous":
+            matrix = [[rng.random() for _ in range(cols)] for _ in range(rows)]
+        elif values == "ties":  # few distinct values: many optima
+            matrix = [[rng.choice([0.0, 0.25, 0.3, 0.5, 0.5, 1.0]) for _ in range(cols)] for _ in range(rows)]
+        else:  # like the eval: most pairs ruled out by hard constraints (0.0)
+            matrix = [[round(rng.random(), 2) if rng.random() < 0.3 else 0.0 for _ in range(cols)] for _ in range(rows)]
+        pairs = assign(matrix)
+        assert len(pairs) == min(rows, cols) and pairs == sorted(pairs)
+        assert len({i for i, _ in pairs}) == len(pairs) == len({j for _, j in pairs})
+        assert all(0 <= i < rows and 0 <= j < cols for i, j in pairs)
+        assert sum(matrix[i][j] for i, j in pairs) == pytest.approx(_brute_force_best(matrix), abs=1e-9), matrix
+
+
 def test_optional_gold_is_neither_rewarded_nor_penalised() -> None:
     golds = [item("arms deliveries to Ukraine"), item("humanitarian corridors opened", optional=True),
              item("sanctions on Russian banks", optional=True)]  # fmt: skip
@@ -60,10 +91,10 @@ def test_optional_gold_is_neither_rewarded_nor_penalised() -> None:
 
 
 def test_both_empty_is_perfect_and_all_wrong_is_zero() -> None:
-    assert prf(Counts())["f1"] == 1.0
-    assert prf(Counts(tp=0, fp=2, fn=0))["f1"] == 0.0
-    assert prf(Counts(tp=0, fp=0, fn=3)) == {"tp": 0, "fp": 0, "fn": 3, "precision": 0.0, "recall": 0.0, "f1": 0.0}
-    assert prf(Counts(tp=2, fp=1, fn=1))["f1"] == round(4 / 6, 4)
+    assert Scores.of(Counts()).f1 == 1.0
+    assert Scores.of(Counts(tp=0, fp=2, fn=0)).f1 == 0.0
+    assert Scores.of(Counts(tp=0, fp=0, fn=3)).model_dump() == {"tp": 0, "fp": 0, "fn": 3, "precision": 0.0, "recall": 0.0, "f1": 0.0}
+    assert Scores.of(Counts(tp=2, fp=1, fn=1)).f1 == round(4 / 6, 4)
 
 
 def test_unrelated_items_stay_unmatched() -> None:

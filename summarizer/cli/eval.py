@@ -28,12 +28,12 @@ def _lint(gold_dir: Path, aliases: Path) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     """Score summaries against hand-labelled gold: replay recordings (default), score saved
     predictions (--predictions), or call the configured model (--live [--record DIR])."""
-    import json
-
     from summarizer.config import Settings
     from summarizer.errors import RegressionDetected
-    from summarizer.evaluation import report as rep
-    from summarizer.evaluation.runner import Source, evaluate, write_predictions
+    from summarizer.evaluation import views
+    from summarizer.evaluation.gate import judge
+    from summarizer.evaluation.report import Source, load_report
+    from summarizer.evaluation.runner import evaluate, write_predictions
 
     gold_dir, aliases = Path(args.gold), Path(args.aliases)
     if args.lint:
@@ -52,33 +52,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
         record=Path(args.record) if args.record else None,
         mode=args.mode,
     )
-    comparison: list[str] | None = None
-    moved = False
-    if args.baseline:
-        try:
-            baseline = json.loads(Path(args.baseline).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise InputError(f"cannot read baseline {args.baseline}: {e}") from e
-        comparison, moved = rep.compare(report, baseline)
-    sys.stdout.write(rep.to_text(report))
-    if comparison is not None:
-        print("\nagainst the baseline:" if comparison else "\nagainst the baseline: no change")
-        for line in comparison:
-            print(f"  {line}")
+    verdict = judge(report, load_report(Path(args.baseline))) if args.baseline else None
+    comparison = verdict.lines if verdict else None
+    sys.stdout.write(views.to_text(report, comparison))
     if args.json:
-        write(json.dumps(report, indent=2) + "\n", args.json)
+        write(report.to_json(), args.json)
     if args.markdown:
-        write(rep.to_markdown(report, comparison), args.markdown)
+        write(views.to_markdown(report, comparison), args.markdown)
     if args.html:
-        write(rep.to_html(report, docs, golds), args.html)
+        write(views.to_html(report, docs, golds), args.html)
     if args.save_predictions:
         write_predictions(docs, Path(args.save_predictions))
-    if args.fail_on_regression and args.baseline:
-        baseline_f1 = float(baseline["micro"]["f1"])
-        if (source == "replay" and moved) or report["micro"]["f1"] < baseline_f1:
-            raise RegressionDetected(
-                "scores moved from the baseline" if moved else f"micro F1 fell below the baseline ({baseline_f1:.3f})"
-            )
+    if args.fail_on_regression and verdict and verdict.failure:
+        raise RegressionDetected(verdict.failure)
     return 0
 
 

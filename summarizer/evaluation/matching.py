@@ -90,7 +90,26 @@ def similarity(pred: Item, gold: Item) -> float:
 
 
 def assign(matrix: Sequence[Sequence[float]]) -> list[tuple[int, int]]:
-    """Maximum-weight one-to-one assignment (Hungarian algorithm) on a rows × cols matrix."""
+    """Maximum-weight one-to-one assignment (Hungarian algorithm, O(n³)) on a rows × cols matrix.
+
+    Returns min(rows, cols) (row, col) pairs, sorted, of maximal total weight; where ties allow several
+    optima, which one is this code's choice. ``tests/test_matching.py`` checks it against brute force.
+
+    Why not ``scipy.optimize.linear_sum_assignment``: its import is too slow for offline commands, and
+    its answer is no better. Measured in this project on its 2-core machine (Python 3.11, scipy 1.17.1
+    and numpy 2.4.6 installed only for the measurement with ``uv run --with scipy``; medians of 10 runs
+    of subprocesses timed with ``perf_counter``, .pyc cached): ``import scipy.optimize`` takes 375 ms in
+    a fresh process (543 ms with the page cache dropped, 1.3 s before any .pyc exists) and adds 277 ms
+    on top of the eval modules already imported, against 602 ms for ``import openai``, 913 ms for a
+    whole replay ``summarizer eval`` and 759 ms for ``eval --predictions``. That is 0.46× ``import
+    openai`` on its own, over the 0.3× budget offline commands are held to, and it would add numpy and
+    scipy (~115 MB) to the dependencies. The whole replay eval spends ~2 ms in this function (53
+    non-empty matrices, up to 12 × 25). On those matrices scipy gives the same pairs and the eval
+    report is identical byte for byte; on 10,000 random 1..8 × 1..8 matrices the total weight always
+    agreed (within 4.4e-16) and the pairs differed only where ties allowed several optima (706 cases,
+    none without ties; in 10 of them the number of pairs above ``THRESHOLD`` differed, so swapping in
+    scipy could move scores on tied inputs).
+    """
     rows = len(matrix)
     cols = len(matrix[0]) if rows else 0
     if not rows or not cols:
@@ -171,13 +190,3 @@ def count(alignment: Alignment, golds: Sequence[Item]) -> Counts:
     fn = sum(1 for j in alignment.missed if not golds[j].optional)
     return Counts(tp=tp, fp=len(alignment.spurious), fn=fn)
 
-
-def prf(c: Counts) -> dict[str, float | int]:
-    """Precision, recall and F1; all 1.0 when gold and prediction are both empty."""
-    if c.tp + c.fp + c.fn == 0:
-        return {"tp": 0, "fp": 0, "fn": 0, "precision": 1.0, "recall": 1.0, "f1": 1.0}
-    precision = c.tp / (c.tp + c.fp) if c.tp + c.fp else 0.0
-    recall = c.tp / (c.tp + c.fn) if c.tp + c.fn else 0.0
-    f1 = 2 * c.tp / (2 * c.tp + c.fp + c.fn)
-    return {"tp": c.tp, "fp": c.fp, "fn": c.fn, "precision": round(precision, 4),
-            "recall": round(recall, 4), "f1": round(f1, 4)}  # fmt: skip

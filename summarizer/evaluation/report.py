@@ -1,161 +1,126 @@
-"""Reports: one eval run rendered as a terminal table, Markdown (CI job summary) or a self-contained HTML
-page, and compared with a baseline report for the regression gate."""
+"""Report: the typed, versioned result of one eval run (``EvalReport``), as written by ``eval --json``.
+
+A *report* holds the micro-averaged and per-category counts and scores, attribute accuracy on matched
+pairs, grounding counts, token use, provenance of the responses used, a bootstrap interval for micro
+F1, and one entry per document. Its JSON is the contract that baselines are kept in: the field order
+below is the key order written, and a document's ``error`` is left out when there is none. Readers
+ignore fields they do not know, so a report written by a newer version of the same ``version`` loads.
+Rendering lives in ``views``, the baseline gate in ``gate``.
+"""
 
 from __future__ import annotations
 
-import html
-from typing import Any
+import json
+from pathlib import Path
+from typing import Literal
 
-from summarizer.evaluation.gold import Gold
-from summarizer.evaluation.scoring import DocumentScore
-from summarizer.schema import CATEGORIES, CATEGORY
+import pydantic
+from pydantic import BaseModel, ConfigDict
 
-_COLUMNS = ("tp", "fp", "fn", "precision", "recall", "f1")
+from summarizer.errors import InputError
+from summarizer.evaluation.matching import Counts
 
-
-def _rows(report: dict[str, Any]) -> list[list[str]]:
-    rows = []
-    for name in (*CATEGORIES, "micro"):
-        m = report["micro"] if name == "micro" else report["categories"][name]
-        rows.append([name, *(f"{m[k]:.3f}" if isinstance(m[k], float) else str(m[k]) for k in _COLUMNS)])
-    return rows
+Source = Literal["replay", "predictions", "live"]
 
 
-def _footer(report: dict[str, Any]) -> list[str]:
-    b, g, t = report["bootstrap_micro_f1"], report["grounding"], report["tokens"]
-    prov = ", ".join(f"{k}: {v}" for k, v in sorted(report["provenance"].items())) or "none"
-    attrs = ", ".join(f"{k} {v['correct']}/{v['pairs']}" for k, v in report["attributes"].items())
-    return [
-        f"micro F1 95% bootstrap interval over documents: [{b['low']:.3f}, {b['high']:.3f}]",
-        f"attributes on matched pairs: {attrs}",
-        f"grounding: {g['quotes']} quotes, exact {g['exact']}, normalized {g['normalized']}, "
-        f"fuzzy {g['fuzzy']}, not found {g['not_found']}",
-        f"schema-valid: {report['schema_valid_rate']:.0%} of {len(report['documents'])} documents; "
-        f"attempts: {report['attempts']}; tokens: {t['total_tokens']}",
-        f"responses used, by provenance: {prov}",
-    ]
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-def to_text(report: dict[str, Any]) -> str:
-    header = ["category", *_COLUMNS]
-    rows = _rows(report)
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-             for r in [header, *rows]]  # fmt: skip
-    errors = [f"{d['id']}: {d['error']}" for d in report["documents"] if d.get("error")]
-    return "\n".join([*lines, "", *_footer(report), *(["", "errors:", *errors] if errors else [])]) + "\n"
+class Scores(_Part):
+    """Counts with precision, recall and F1 rounded to 4 places; all 1.0 when gold and prediction are both empty."""
+
+    tp: int
+    fp: int
+    fn: int
+    precision: float
+    recall: float
+    f1: float
+
+    @classmethod
+    def of(cls, c: Counts) -> Scores:
+        if c.tp + c.fp + c.fn == 0:
+            return cls(tp=0, fp=0, fn=0, precision=1.0, recall=1.0, f1=1.0)
+        precision = c.tp / (c.tp + c.fp) if c.tp + c.fp else 0.0
+        recall = c.tp / (c.tp + c.fn) if c.tp + c.fn else 0.0
+        f1 = 2 * c.tp / (2 * c.tp + c.fp + c.fn)
+        return cls(tp=c.tp, fp=c.fp, fn=c.fn, precision=round(precision, 4), recall=round(recall, 4), f1=round(f1, 4))
 
 
-def to_markdown(report: dict[str, Any], comparison: list[str] | None = None) -> str:
-    out = [f"## Eval report ({report['source']})", "", "| category | " + " | ".join(_COLUMNS) + " |",
-           "|---|" + "---:|" * len(_COLUMNS)]  # fmt: skip
-    out += ["| " + " | ".join(r) + " |" for r in _rows(report)]
-    out += ["", *[f"- {line}" for line in _footer(report)], "", "### Documents", "",
-            "| document | F1 | tp | fp | fn | error |", "|---|---:|---:|---:|---:|---|"]  # fmt: skip
-    for d in report["documents"]:
-        m = d["micro"]
-        out.append(f"| {d['id']} | {m['f1']:.3f} | {m['tp']} | {m['fp']} | {m['fn']} | {d.get('error', '')} |")
-    if comparison:
-        out += ["", "### Against the baseline", "", *[f"- {line}" for line in comparison]]
-    return "\n".join(out) + "\n"
+class AttributeAccuracy(_Part):
+    """How often one attribute (e.g. ``positions.stance``) agrees with gold on matched pairs; 1.0 with no pairs."""
+
+    pairs: int
+    correct: int
+    accuracy: float
 
 
-# --------------------------------------------------------------------------- baseline gate
+class Grounding(_Part):
+    """Predicted evidence quotes by how they were located; ``not_found`` includes quotes dropped as unlocated."""
+
+    quotes: int = 0
+    exact: int = 0
+    normalized: int = 0
+    fuzzy: int = 0
+    not_found: int = 0
 
 
-def compare(report: dict[str, Any], baseline: dict[str, Any]) -> tuple[list[str], bool]:
-    """Per-category deltas and the documents whose scores moved. Returns (lines, any document moved)."""
-    lines = []
-    for name in (*CATEGORIES, "micro"):
-        now = report["micro"] if name == "micro" else report["categories"][name]
-        then = baseline["micro"] if name == "micro" else baseline["categories"].get(name, {})
-        deltas = {k: now[k] - then.get(k, 0) for k in ("tp", "fp", "fn", "f1")}
-        if any(abs(v) > 1e-9 for v in deltas.values()):
-            lines.append(f"{name}: F1 {then.get('f1', 0):.3f} → {now['f1']:.3f} ({deltas['f1']:+.3f}); "
-                         f"tp {deltas['tp']:+d}, fp {deltas['fp']:+d}, fn {deltas['fn']:+d}")  # fmt: skip
-    before = {d["id"]: d for d in baseline.get("documents", [])}
-    moved = []
-    for d in report["documents"]:
-        old = before.pop(d["id"], None)
-        if old is None:
-            moved.append(f"{d['id']}: new document (F1 {d['micro']['f1']:.3f})")
-        elif old.get("categories") != d["categories"] or old.get("error") != d.get("error"):
-            changed = [c for c in CATEGORIES if old.get("categories", {}).get(c) != d["categories"][c]]
-            moved.append(f"{d['id']}: F1 {old['micro']['f1']:.3f} → {d['micro']['f1']:.3f}"
-                         f" ({', '.join(changed) or 'error changed'})")  # fmt: skip
-    moved += [f"{doc_id}: no longer evaluated" for doc_id in before]
-    return lines + [f"moved: {m}" for m in moved], bool(moved)
+class Tokens(_Part):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
 
 
-# --------------------------------------------------------------------------- HTML
+class Bootstrap(_Part):
+    """95% percentile interval of micro F1 over ``samples`` resamplings of the documents (``seed`` fixed)."""
 
-_CSS = """body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:70rem;color:#222}
-table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:right}
-td:first-child,th:first-child{text-align:left}.article{white-space:pre-wrap;background:#fafafa;
-padding:1rem;border:1px solid #ddd}mark{background:none;color:inherit}.ev-pred{background:#cfe8ff}.ev-gold{border-bottom:2px solid #e69500}
-.ev-pred.ev-gold{background:#c8f2c8}.matched{color:#17652b}.missed{color:#a32}.spurious{color:#8a4d00}
-li{margin:.3rem 0}.legend span{padding:0 .4rem;margin-right:.5rem}"""
-
-
-def _highlight(text: str, pred: list[tuple[int, int]], gold: list[tuple[int, int]]) -> str:
-    flags = [0] * (len(text) + 1)
-    for bit, spans in ((1, pred), (2, gold)):
-        for s, e in spans:
-            for i in range(max(s, 0), min(e, len(text))):
-                flags[i] |= bit
-    out, start = [], 0
-    for i in range(1, len(text) + 1):
-        if i == len(text) or flags[i] != flags[start]:
-            chunk = html.escape(text[start:i])
-            f = flags[start]
-            if f:
-                cls = " ".join(c for b, c in ((1, "ev-pred"), (2, "ev-gold")) if f & b)
-                chunk = f'<mark class="{cls}">{chunk}</mark>'
-            out.append(chunk)
-            start = i
-    return "".join(out)
+    low: float
+    high: float
+    samples: int
+    seed: int
 
 
-def _item_text(item: Any, category: str) -> str:
-    kind = CATEGORY[category]
-    actor = getattr(item, kind.parties[0]) if kind.parties else None
-    return f"{actor + ': ' if actor else ''}{getattr(item, kind.gist)}"
+class DocumentEntry(_Part):
+    """One document's scores; ``error`` (why there was no prediction) is absent from the JSON when None."""
+
+    id: str
+    categories: dict[str, Scores]  # keyed by ``schema.CATEGORIES``
+    micro: Scores
+    error: str | None = None
 
 
-def to_html(report: dict[str, Any], docs: list[DocumentScore], golds: list[Gold]) -> str:
-    parts = ["<!doctype html><html lang=en><head><meta charset=utf-8><title>summarizer eval report</title>",
-             f"<style>{_CSS}</style></head><body><h1>Eval report ({html.escape(report['source'])})</h1>",
-             "<table><tr><th>category</th>" + "".join(f"<th>{c}</th>" for c in _COLUMNS) + "</tr>"]  # fmt: skip
-    parts += ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in _rows(report)]
-    parts.append("</table><ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in _footer(report)) + "</ul>")
-    parts.append('<p class=legend><span class="ev-pred">predicted evidence</span>'
-                 '<span class="ev-gold">gold evidence</span><span class="ev-pred ev-gold">both</span></p>')  # fmt: skip
-    for doc, gold in zip(docs, golds, strict=True):
-        pred_spans = [(e.start, e.end) for c in CATEGORIES for it in (getattr(doc.summary, c) if doc.summary else [])
-                      for e in it.evidence]  # fmt: skip
-        from summarizer.grounding import locate
+class EvalReport(_Part):
+    version: Literal[1] = 1
+    source: Source
+    micro: Scores
+    categories: dict[str, Scores]  # keyed by ``schema.CATEGORIES``
+    attributes: dict[str, AttributeAccuracy]  # keyed "category.attribute" from ``Category.attributes``
+    grounding: Grounding
+    schema_valid_rate: float
+    attempts: int
+    tokens: Tokens
+    provenance: dict[str, int]  # responses used, by recording provenance (or "live")
+    bootstrap_micro_f1: Bootstrap
+    documents: list[DocumentEntry]
 
-        gold_spans = [(s.start, s.end) for c in CATEGORIES for it in getattr(gold.draft, c) for q in it.evidence
-                      if (s := locate(q, gold.article_text))]  # fmt: skip
-        f1 = doc.to_json()["micro"]["f1"]
-        parts.append(f'<section class=document id="doc-{html.escape(doc.id)}"><h2>{html.escape(doc.id)} '
-                     f"— F1 {f1:.3f}</h2>")  # fmt: skip
-        if doc.error:
-            parts.append(f"<p class=missed>error: {html.escape(doc.error)}</p>")
-        parts.append("<ul class=items>")
-        for c in CATEGORIES:
-            al = doc.alignments[c]
-            preds = getattr(doc.summary, c) if doc.summary else []
-            gitems = getattr(gold.draft, c)
-            for i, j, sim in al.pairs:
-                parts.append(f'<li class="item matched">{c} · matched ({sim:.2f}): '
-                             f"{html.escape(_item_text(preds[i], c))} ⇔ {html.escape(_item_text(gitems[j], c))}</li>")  # fmt: skip
-            for j in al.missed:
-                opt = " (optional)" if gold.optional[c][j] else ""
-                parts.append(f'<li class="item missed">{c} · missed{opt}: {html.escape(_item_text(gitems[j], c))}</li>')
-            for i in al.spurious:
-                parts.append(f'<li class="item spurious">{c} · spurious: {html.escape(_item_text(preds[i], c))}</li>')
-        parts.append("</ul>")
-        parts.append(f"<div class=article>{_highlight(gold.article_text, pred_spans, gold_spans)}</div></section>")
-    parts.append("</body></html>\n")
-    return "".join(parts)
+    def to_json(self) -> str:
+        """The report as written to a file: two-space indented, ASCII-escaped, with a final newline."""
+        return json.dumps(self.model_dump(mode="json", exclude_none=True), indent=2) + "\n"
+
+
+def load_report(path: Path, what: str = "baseline") -> EvalReport:
+    """Read a JSON report; an unreadable file or one that is not a report is a one-line ``InputError``."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read {what} {path}: {e}") from e
+    try:
+        return EvalReport.model_validate_json(data)
+    except pydantic.ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        more = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
+        raise InputError(
+            f"{what} {path} is not a version-1 eval report: {where + ': ' if where else ''}{first['msg']}{more}",
+            hint="pass a report written by summarizer eval --json",
+        ) from e

@@ -1,6 +1,6 @@
 """Runner: produce a prediction for every gold document, score it, and build the report.
 
-Three sources of predictions, one scoring path:
+A *run* is one pass over the gold directory with one source of predictions, through one scoring path:
 ``replay`` runs every recording through the full pipeline (the same ``run`` as ``summarize``);
 ``predictions`` reads ``ID.json`` files written earlier ("generate once, score many");
 ``live`` calls the configured model, optionally recording the exchanges (``provenance: recorded``).
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
 
 import pydantic
 
@@ -18,13 +17,11 @@ from summarizer.client import Engine, build_engine
 from summarizer.config import Mode, Settings
 from summarizer.errors import InputError, SummarizerError
 from summarizer.evaluation.gold import Gold, gold_files, load_aliases, load_gold
+from summarizer.evaluation.report import EvalReport, Source
 from summarizer.evaluation.scoring import DocumentScore, aggregate, score_document
 from summarizer.orchestrator import run
 from summarizer.render import to_json
 from summarizer.schema import ArticleSummary
-
-Source = Literal["replay", "predictions", "live"]
-REPORT_VERSION = 1
 
 
 def _predict_with(engine: Engine) -> Callable[[Gold], tuple[ArticleSummary | None, str | None, dict[str, int]]]:
@@ -72,7 +69,7 @@ def evaluate(
     record: Path | None = None,
     mode: Mode = "tools",
     progress: Callable[[str], None] | None = None,
-) -> tuple[dict[str, Any], list[DocumentScore], list[Gold]]:
+) -> tuple[EvalReport, list[DocumentScore], list[Gold]]:
     aliases = load_aliases(aliases_path)
     golds = [load_gold(p) for p in gold_files(gold_dir)]
     if not golds:
@@ -94,9 +91,7 @@ def evaluate(
         docs.append(doc)
         if progress:
             progress(f"{gold.id}: {'error: ' + error if error else 'scored'}")
-    report = {"version": REPORT_VERSION, "source": source, **aggregate(docs),
-              "documents": [d.to_json() for d in docs]}  # fmt: skip
-    return report, docs, golds
+    return aggregate(docs, source), docs, golds
 
 
 def write_predictions(docs: list[DocumentScore], directory: Path) -> None:

@@ -1,21 +1,32 @@
 """Scoring: one document's prediction against its gold, and the aggregate over documents.
 
+A *document score* (``DocumentScore``) is one document's alignments and counts per category.
 ``score_document`` turns gold and predicted items into ``matching.Item``s (evidence as located
-spans, actors as canonical sides), aligns them per category and counts. ``aggregate`` sums counts
-into per-category and micro-averaged precision/recall/F1, attribute accuracy on matched pairs,
-grounding counts, and a 95% bootstrap interval over documents for micro F1.
+spans, actors as canonical sides), aligns them per category and counts. ``aggregate`` sums document
+scores into an ``EvalReport``: per-category and micro-averaged precision/recall/F1, attribute
+accuracy on matched pairs, grounding counts, and a 95% bootstrap interval over documents for micro F1.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from pydantic import BaseModel
 
 from summarizer.evaluation.gold import Aliases, Gold, sides
-from summarizer.evaluation.matching import Alignment, Counts, Item, align, count, prf
+from summarizer.evaluation.matching import Alignment, Counts, Item, align, count
+from summarizer.evaluation.report import (
+    AttributeAccuracy,
+    Bootstrap,
+    DocumentEntry,
+    EvalReport,
+    Grounding,
+    Scores,
+    Source,
+    Tokens,
+)
 from summarizer.grounding import locate
 from summarizer.schema import CATEGORIES, CATEGORY, ArticleSummary
 
@@ -68,33 +79,32 @@ class DocumentScore:
     counts: dict[str, Counts]
     alignments: dict[str, Alignment]
     attributes: dict[str, list[bool]]  # "positions.stance" -> correct? per matched pair
-    grounding: dict[str, int]
+    grounding: Grounding
     summary: ArticleSummary | None
     error: str | None = None
     provenance: dict[str, int] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "id": self.id,
-            "categories": {c: prf(self.counts[c]) for c in CATEGORIES},
-            "micro": prf(_sum(self.counts.values())),
-        }
-        if self.error:
-            out["error"] = self.error
-        return out
+    def entry(self) -> DocumentEntry:
+        """The document's entry in the report."""
+        return DocumentEntry(
+            id=self.id,
+            categories={c: Scores.of(self.counts[c]) for c in CATEGORIES},
+            micro=Scores.of(_sum(self.counts.values())),
+            error=self.error or None,
+        )
 
 
-def _sum(counts: Any) -> Counts:
+def _sum(counts: Iterable[Counts]) -> Counts:
     total = Counts()
     for c in counts:
         total += c
     return total
 
 
-def _grounding(summary: ArticleSummary | None) -> dict[str, int]:
-    g = {"quotes": 0, "exact": 0, "normalized": 0, "fuzzy": 0, "not_found": 0}
+def _grounding(summary: ArticleSummary | None) -> Grounding:
+    g = dict.fromkeys(Grounding.model_fields, 0)
     if summary is None:
-        return g
+        return Grounding(**g)
     for category in CATEGORIES:
         for item in getattr(summary, category):
             for e in item.evidence:
@@ -103,7 +113,7 @@ def _grounding(summary: ArticleSummary | None) -> dict[str, int]:
     dropped = sum(1 for w in summary.metadata.warnings if "unlocated quote" in w)
     g["not_found"] += dropped
     g["quotes"] += dropped
-    return g
+    return Grounding(**g)
 
 
 def score_document(gold: Gold, summary: ArticleSummary | None, aliases: Aliases, error: str | None = None) -> DocumentScore:
@@ -124,10 +134,10 @@ def score_document(gold: Gold, summary: ArticleSummary | None, aliases: Aliases,
     return DocumentScore(gold.id, counts, alignments, attributes, _grounding(summary), summary, error)
 
 
-def bootstrap(docs: list[DocumentScore], samples: int = 1000, seed: int = 0) -> dict[str, float | int]:
+def bootstrap(docs: list[DocumentScore], samples: int = 1000, seed: int = 0) -> Bootstrap:
     """95% percentile interval of micro F1, resampling documents with replacement."""
     if not docs:
-        return {"low": 0.0, "high": 0.0, "samples": 0, "seed": seed}
+        return Bootstrap(low=0.0, high=0.0, samples=0, seed=seed)
     per_doc = [(c.tp, c.fp + c.fn) for c in (_sum(d.counts.values()) for d in docs)]
     rng = random.Random(seed)
     n = len(per_doc)
@@ -139,38 +149,38 @@ def bootstrap(docs: list[DocumentScore], samples: int = 1000, seed: int = 0) -> 
             errors += per_doc[i][1]
         values.append(2 * tp / (2 * tp + errors) if tp + errors else 1.0)
     values.sort()
-    return {"low": round(values[int(0.025 * samples)], 4), "high": round(values[int(0.975 * samples) - 1], 4),
-            "samples": samples, "seed": seed}  # fmt: skip
+    return Bootstrap(low=round(values[int(0.025 * samples)], 4), high=round(values[int(0.975 * samples) - 1], 4),
+                     samples=samples, seed=seed)  # fmt: skip
 
 
-def aggregate(docs: list[DocumentScore]) -> dict[str, Any]:
-    categories = {c: prf(_sum(d.counts[c] for d in docs)) for c in CATEGORIES}
-    micro = prf(_sum(_sum(d.counts.values()) for d in docs))
-    attributes: dict[str, dict[str, float | int]] = {}
+def aggregate(docs: list[DocumentScore], source: Source) -> EvalReport:
+    """The report of one run: ``docs`` summed, in the order given."""
+    categories = {c: Scores.of(_sum(d.counts[c] for d in docs)) for c in CATEGORIES}
+    micro = Scores.of(_sum(_sum(d.counts.values()) for d in docs))
+    attributes: dict[str, AttributeAccuracy] = {}
     for key in [f"{c.name}.{a}" for c in CATEGORY.values() for a in c.attributes]:
         results = [ok for d in docs for ok in d.attributes.get(key, [])]
-        attributes[key] = {
-            "pairs": len(results),
-            "correct": results.count(True),
-            "accuracy": round(sum(results) / len(results), 4) if results else 1.0,
-        }
-    grounding = {k: sum(d.grounding[k] for d in docs) for k in ("quotes", "exact", "normalized", "fuzzy", "not_found")}
+        attributes[key] = AttributeAccuracy(
+            pairs=len(results),
+            correct=results.count(True),
+            accuracy=round(sum(results) / len(results), 4) if results else 1.0,
+        )
+    grounding = Grounding(**{k: sum(getattr(d.grounding, k) for d in docs) for k in Grounding.model_fields})
     valid = [d.summary for d in docs if d.summary is not None]
     provenance: dict[str, int] = {}
     for d in docs:
         for k, v in d.provenance.items():
             provenance[k] = provenance.get(k, 0) + v
-    return {
-        "micro": micro,
-        "categories": categories,
-        "attributes": attributes,
-        "grounding": grounding,
-        "schema_valid_rate": round(len(valid) / len(docs), 4) if docs else 1.0,
-        "attempts": sum(s.metadata.attempts for s in valid),
-        "tokens": {
-            k: sum(getattr(s.metadata.usage, k) for s in valid)
-            for k in ("prompt_tokens", "completion_tokens", "total_tokens")
-        },
-        "provenance": provenance,
-        "bootstrap_micro_f1": bootstrap(docs),
-    }
+    return EvalReport(
+        source=source,
+        micro=micro,
+        categories=categories,
+        attributes=attributes,
+        grounding=grounding,
+        schema_valid_rate=round(len(valid) / len(docs), 4) if docs else 1.0,
+        attempts=sum(s.metadata.attempts for s in valid),
+        tokens=Tokens(**{k: sum(getattr(s.metadata.usage, k) for s in valid) for k in Tokens.model_fields}),
+        provenance=provenance,
+        bootstrap_micro_f1=bootstrap(docs),
+        documents=[d.entry() for d in docs],
+    )
