@@ -56,6 +56,7 @@ def metadata(
         article_sha256=hashlib.sha256(article.encode("utf-8")).hexdigest(),
         attempts=stats.attempts,
         usage=stats.usage,
+        usage_estimated=stats.estimated,
         latency_ms=int((time.monotonic() - started) * 1000),
         warnings=warnings,
         chunks=chunks,

@@ -143,6 +143,7 @@ class RunMetadata(BaseModel):
     article_sha256: str
     attempts: int
     usage: Usage
+    usage_estimated: bool = False  # some attempt's usage was counted offline: the server reported none
     latency_ms: int
     warnings: list[str]
     chunks: int

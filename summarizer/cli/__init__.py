@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from summarizer.cli import batch, eval, schema, summarize
 from summarizer.cli.common import fail
-from summarizer.errors import INTERRUPTED_EXIT, SummarizerError, exit_codes_help
+from summarizer.errors import INTERRUPTED_EXIT, SummarizerError, exit_codes_help, redact
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -51,3 +51,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("summarizer: interrupted", file=sys.stderr)
         return INTERRUPTED_EXIT
+    except Exception as err:  # a bug: still one line, scrubbed, never a traceback that could carry a key
+        return fail(SummarizerError(f"unexpected failure: {type(err).__name__}: {redact(str(err))}",
+                                    hint="this is a bug in summarizer; please report it with the command you ran"))
