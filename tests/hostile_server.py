@@ -15,6 +15,7 @@ the server stops by itself whatever the client does.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import socketserver
 import threading
@@ -64,10 +65,8 @@ class Hostile:
                 hostile.requests += 1
                 auth = headers.get("authorization", "")
                 hostile.seen_auth.append(auth)
-                try:
+                with contextlib.suppress(OSError):  # the client gave up: exactly what it should do
                     getattr(hostile, "_" + hostile.behaviour)(conn, auth)
-                except OSError:
-                    pass  # the client gave up: exactly what it should do
 
         return Handler
 
