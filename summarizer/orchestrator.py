@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import hashlib
+import threading
 import time
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -151,9 +152,58 @@ def _chunks(engine: Engine, article: str, max_input_tokens: int | None) -> list[
     return chunking.split(article, max_input_tokens, engine.settings.model)
 
 
+ChunkProgress = Callable[[int, int, str | None], None]
+"""Called as each chunk ends: (chunks done, chunks in all, the error of a failed chunk or None)."""
+
+
+def _in_threads(calls: Sequence[Callable[[], ArticleSummary]], concurrency: int,
+                progress: ChunkProgress | None) -> list[ArticleSummary | BaseException]:  # fmt: skip
+    """Run ``calls`` on daemon threads, ``concurrency`` at a time; each one's result or exception.
+
+    Daemon threads and an interruptible wait, so Ctrl-C ends a chunked run at once: the main thread
+    raises ``KeyboardInterrupt``, no further chunk starts, and the process does not wait for the
+    chunks in flight (``concurrent.futures`` would join them at exit).
+    """
+    outcomes: list[ArticleSummary | BaseException | None] = [None] * len(calls)
+    pending = iter(range(len(calls)))
+    lock, stop = threading.Lock(), threading.Event()
+    done = 0
+
+    def worker() -> None:
+        nonlocal done
+        while not stop.is_set():
+            with lock:
+                index = next(pending, None)
+            if index is None:
+                return
+            try:
+                outcomes[index] = calls[index]()
+            except BaseException as err:
+                outcomes[index] = err
+            with lock:
+                done += 1
+                failed = outcomes[index]
+                if progress is not None:
+                    progress(done, len(calls), str(failed) if isinstance(failed, BaseException) else None)
+
+    threads = [threading.Thread(target=contextvars.copy_context().run, args=(worker,), daemon=True,
+                                name=f"summarizer-chunk-{n}") for n in range(max(1, min(concurrency, len(calls))))]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.2)  # short waits: a signal is handled between them
+    except BaseException:
+        stop.set()
+        raise
+    return [o if o is not None else RuntimeError("chunk did not run") for o in outcomes]
+
+
 def run(
     engine: Engine, text: object, *, strict: bool = False, max_reasks: int = DEFAULT_REASKS, label: str = "",
     max_input_tokens: int | None = None, chunk_concurrency: int = DEFAULT_CHUNK_CONCURRENCY,
+    progress: ChunkProgress | None = None,
 ) -> ArticleSummary:  # fmt: skip
     """Summarise with a ready sync ``Engine``; in chunks (run in threads) when over ``max_input_tokens``."""
     article = check_text(text)
@@ -161,23 +211,16 @@ def run(
     if len(chunks) <= 1:
         return _one(engine, article, strict, max_reasks, label)
     books, started = _books(label), time.monotonic()
-    outcomes: list[ArticleSummary | BaseException] = []
-    with accounting.tracking(books), ThreadPoolExecutor(max_workers=max(1, chunk_concurrency)) as pool:
-        futures = [
-            pool.submit(contextvars.copy_context().run, _one, engine, c.text, strict, max_reasks, _chunk_label(label, c))
-            for c in chunks
-        ]
-        for future in futures:
-            try:
-                outcomes.append(future.result())
-            except Exception as err:
-                outcomes.append(err)
+    calls = [functools.partial(_one, engine, c.text, strict, max_reasks, _chunk_label(label, c)) for c in chunks]
+    with accounting.tracking(books):
+        outcomes = _in_threads(calls, chunk_concurrency, progress)
     return _assemble(engine, article, chunks, outcomes, books, started, strict)
 
 
 async def arun(
     engine: Engine, text: object, *, strict: bool = False, max_reasks: int = DEFAULT_REASKS, label: str = "",
     max_input_tokens: int | None = None, chunk_concurrency: int = DEFAULT_CHUNK_CONCURRENCY,
+    progress: ChunkProgress | None = None,
 ) -> ArticleSummary:  # fmt: skip
     """Summarise with a ready async ``Engine``; in concurrent chunks when over ``max_input_tokens``."""
     article = check_text(text)
@@ -186,10 +229,22 @@ async def arun(
         return await _aone(engine, article, strict, max_reasks, label)
     books, started = _books(label), time.monotonic()
     limit = asyncio.Semaphore(max(1, chunk_concurrency))
+    done = 0
 
     async def one(chunk: chunking.Chunk) -> ArticleSummary:
+        nonlocal done
         async with limit:
-            return await _aone(engine, chunk.text, strict, max_reasks, _chunk_label(label, chunk))
+            try:
+                result = await _aone(engine, chunk.text, strict, max_reasks, _chunk_label(label, chunk))
+            except Exception as err:
+                done += 1
+                if progress is not None:
+                    progress(done, len(chunks), str(err))
+                raise
+        done += 1
+        if progress is not None:
+            progress(done, len(chunks), None)
+        return result
 
     with accounting.tracking(books):
         outcomes = await asyncio.gather(*(one(c) for c in chunks), return_exceptions=True)

@@ -220,3 +220,22 @@ def test_an_unexpected_exception_is_one_scrubbed_line_not_a_traceback(monkeypatc
     err = capsys.readouterr().err
     assert err.startswith("summarizer: error: unexpected failure: RuntimeError: something broke")
     assert SECRET not in err and "Traceback" not in err and len(err.strip().splitlines()) == 2
+
+
+def test_a_5_mb_article_is_priced_and_budgeted_without_a_traceback(server: OpenAIServer, tmp_path, capsys,
+                                                                  monkeypatch) -> None:  # fmt: skip
+    from summarizer.cli import main
+
+    paragraph = "The minister announced a plan on Tuesday. Critics objected to the cost of it. " * 60
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in/big.txt").write_text("\n\n".join(paragraph for _ in range(1100)))
+    assert (tmp_path / "in/big.txt").stat().st_size > 5_000_000
+    out = str(tmp_path / "out.jsonl")
+    assert main(["batch", str(tmp_path / "in"), "-o", out, "--dry-run", "--model", "gpt-4o-mini"]) == 0
+    assert "prompt tokens" in capsys.readouterr().out
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    server.responder = echo_answer
+    assert main(["batch", str(tmp_path / "in"), "-o", out, "--model", "gpt-4o-mini", "--max-cost", "0.01"]) == 8
+    err = capsys.readouterr().err
+    assert "stopped before exceeding --max-cost" in err and "Traceback" not in err and server.requests == []

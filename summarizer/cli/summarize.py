@@ -28,9 +28,13 @@ def cmd_summarize(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         max_output_tokens=args.max_output_tokens,
     )
+    def progress(done: int, total: int, error: str | None) -> None:
+        failed = f" (this one failed: {error})" if error else ""
+        print(f"chunks: {done}/{total} finished{failed}", file=sys.stderr, flush=True)
+
     try:
         summary = run(engine, text, strict=args.strict, max_reasks=args.max_reasks, label=label,
-                      max_input_tokens=args.max_input_tokens)  # fmt: skip
+                      max_input_tokens=args.max_input_tokens, progress=progress)  # fmt: skip
     finally:
         if engine.replay is not None:
             for rec in engine.replay.served:
