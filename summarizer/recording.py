@@ -30,8 +30,8 @@ from typing import Any, Literal
 
 import httpx2
 
-from summarizer import accounting, transport
-from summarizer.errors import RecordingError
+from summarizer import accounting, names, transport
+from summarizer.errors import InputError, RecordingError
 
 Provenance = Literal["recorded", "authored"]
 SECRET_PATTERN = re.compile(rb"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{16,}|(?<=Bearer )[A-Za-z0-9._\-]{8,}")
@@ -104,8 +104,24 @@ def iter_recordings(root: Path) -> Iterator[Recording]:
 # --------------------------------------------------------------------------- writing
 
 
+def label_folder(root: Path, label: str) -> Path:
+    """The folder under ``root`` for a call labelled ``label`` (an article id or file stem): ``root``
+    itself when there is no label, else ``root / names.relative(label)``. Ordinary labels, nested
+    batch ids such as ``sub/dir/article`` and chunk labels such as ``article#2`` stay as they are; any
+    other label becomes a readable slug plus a hash of it (see ``summarizer.names``), so the folder is
+    always inside ``root``, which is verified with ``Path.resolve()``. Replay finds recordings by
+    request hash anywhere under its root, so the folder name never matters for replaying."""
+    if not label:
+        return root
+    try:
+        return names.inside(root, root / names.relative(label))
+    except InputError as e:
+        raise RecordingError(f"cannot record under {root}: {e}") from e
+
+
 class Recorder:
-    """Writes one file per exchange under ``root`` (in a sub-folder named by the call's label)."""
+    """Writes one file per exchange under ``root`` (in a sub-folder named by the call's label, see
+    ``label_folder``)."""
 
     def __init__(self, root: Path, *, provenance: Provenance = "recorded", model: str = "", secret: str | None = None) -> None:
         self.root = root
@@ -118,7 +134,7 @@ class Recorder:
         stats = accounting.current()
         req_body = _json_or_text(scrub(request.content, self.secret))
         key = request_key(request.method, request.url.path, req_body)
-        folder = self.root / (stats.label if stats and stats.label else "")
+        folder = label_folder(self.root, stats.label if stats else "")
         data = {
             "request": {"method": request.method, "path": request.url.path, "body": req_body},
             "response": {"status": status, "body": _json_or_text(scrub(body, self.secret))},
@@ -134,10 +150,12 @@ class Recorder:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
                 n = len(list(folder.glob("*.json"))) + 1
-                path = folder / f"{n:03d}-{key[:12]}.json"
+                path = names.inside(self.root, folder / f"{n:03d}-{key[:12]}.json")
                 path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
             except OSError as e:
                 raise RecordingError(f"cannot write recording under {folder}: {e.strerror or e}") from e
+            except InputError as e:
+                raise RecordingError(f"cannot record under {self.root}: {e}") from e
         return path
 
     @staticmethod

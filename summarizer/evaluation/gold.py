@@ -3,21 +3,138 @@
 A gold file (``evals/gold/ID.yaml``) has the fields of schema v1 with evidence as quote strings, plus
 ``article:`` (path relative to the gold file) and, per item, ``optional: true`` for items a careful
 labeller would accept either way. ``Aliases`` map alias → canonical actor name, case-insensitively.
+
+Gold and alias files are read defensively, since a hand-written file can be broken and a downloaded
+one hostile: at most ``MAX_YAML_BYTES``; YAML aliases (``*name``) are refused, so a "billion laughs"
+file cannot expand (gold needs none); duplicate keys are refused rather than silently overwritten;
+and the data is validated by pydantic models (``GoldFile``, ``ALIASES``) whose first error becomes a
+one-line ``InputError`` naming the file and the field (``positions[0].evidence``).
+
+An ``article:`` must stay inside the *project tree* (``project_tree``): the nearest of the gold
+directory and its ancestors that holds ``pyproject.toml`` or ``.git``, else the gold directory's
+parent. So ``../articles/X.txt`` and ``../../seeds/X.txt`` from ``evals/gold`` are fine, while an
+absolute path or one climbing out of the repository is refused before anything is read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import yaml
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr, TypeAdapter, ValidationError, create_model
+from pydantic import field_validator as _field_validator
 
 from summarizer.errors import InputError
 from summarizer.grounding import locate
 from summarizer.schema import CATEGORIES, CATEGORY, Actor, Draft
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it: ~10x faster
+try:  # libyaml when the wheel has it: ~10x faster than the pure-Python loader
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
+MAX_YAML_BYTES = 2_000_000
+What = Literal["gold file", "aliases"]
+HINTS: dict[What, str] = {
+    "gold file": "a gold file holds article:, summary:, actors: and the item lists of schema v1, as in evals/gold/",
+    "aliases": "the aliases file is a mapping of alias: canonical name, both plain strings",
+}
+
+
+class StrictLoader(_SafeLoader):
+    """The safe loader without aliases and duplicate keys. An alias makes the composer reuse the
+    anchored node, so constructing any node a second time means an alias: refused at once, before
+    anything could expand. (libyaml itself caps nesting depth.)"""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        if node in self.constructed_objects or node in self.recursive_objects:
+            raise yaml.constructor.ConstructorError(
+                None, None, "YAML aliases (*name) are not allowed; write the value out", node.start_mark
+            )
+        return super().construct_object(node, deep)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[tuple[str, str]] = set()
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if (key.tag, key.value) in seen:
+                    raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key.value!r}", key.start_mark)
+                seen.add((key.tag, key.value))
+        return super().construct_mapping(node, deep)
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part == "[key]":
+            out += " (the key)"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _one_line(path: Path, what: What, error: ValidationError) -> InputError:
+    errors = error.errors(include_url=False)
+    first = errors[0]
+    got = f" (got {type(first['input']).__name__})" if first["type"].endswith("_type") else ""
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    where = _where(first["loc"])
+    return InputError(f"{path}: {where + ': ' if where else ''}{first['msg']}{got}{more}", hint=HINTS[what])
+
+
+def read_yaml(path: Path, what: What) -> Any:
+    """The data in the YAML file ``path`` (a ``what``: "gold file", "aliases"), read with
+    ``StrictLoader`` and at most ``MAX_YAML_BYTES``; one-line ``InputError`` when it cannot be."""
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_YAML_BYTES + 1)
+    except OSError as e:
+        raise InputError(f"cannot read {what} {path}: {e.strerror or e}", hint=HINTS[what]) from e
+    if len(data) > MAX_YAML_BYTES:
+        raise InputError(f"{path}: {what} is larger than {MAX_YAML_BYTES:,} bytes", hint=HINTS[what])
+    try:
+        return yaml.load(data.decode("utf-8-sig"), Loader=StrictLoader)
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: {what} is not valid UTF-8 (byte {e.start})", hint=HINTS[what]) from e
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = " ".join(str(e.problem or e.context).split())
+        raise InputError(f"{path}: {where}{problem}", hint=HINTS[what]) from e
+    except (yaml.YAMLError, RecursionError) as e:
+        raise InputError(f"{path}: not valid YAML: {' '.join(str(e).split())[:200]}", hint=HINTS[what]) from e
+
+
+# --------------------------------------------------------------------------- the gold file format
+
+
+def _gold_item(category: str) -> Any:
+    """The category's draft item model plus ``optional: bool = False`` (strict: ``"yes"`` is an error)."""
+    (draft_item,) = get_args(Draft.model_fields[category].annotation)
+    return create_model(draft_item.__name__.replace("Draft", "Gold"), __base__=draft_item, optional=(StrictBool, False))
+
+
+def _none_is_empty(value: Any) -> Any:
+    return [] if value is None else value  # "risks:" with nothing under it
+
+
+_CATEGORY_FIELDS: dict[str, Any] = {category: (list[_gold_item(category)], []) for category in CATEGORIES}  # type: ignore[misc]
+GoldFile: type[BaseModel] = create_model(
+    "GoldFile",
+    __config__=ConfigDict(extra="forbid"),
+    __doc__="A gold file: ``article:`` plus the draft's fields, each item with ``optional: bool = False``.",
+    __validators__={"none_is_empty": _field_validator(*CATEGORIES, mode="before")(_none_is_empty)},
+    article=(StrictStr, ...),
+    summary=(str, ...),
+    actors=(list[Actor], ...),
+    **_CATEGORY_FIELDS,
+)
+ALIASES: TypeAdapter[dict[str, str]] = TypeAdapter(dict[str, str])
+_NOT_OPTIONAL: dict[str, Any] = {"article": True, **{category: {"__all__": {"optional"}} for category in CATEGORIES}}
 
 
 @dataclass(frozen=True)
@@ -44,37 +161,64 @@ class Aliases:
 def load_aliases(path: Path | None) -> Aliases:
     if path is None or not path.exists():
         return Aliases()
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise InputError(f"cannot read aliases {path}: {e}") from e
+    raw = read_yaml(path, "aliases")
+    if raw is None:
+        return Aliases()
     if not isinstance(raw, dict):
-        raise InputError(f"{path}: aliases must be a mapping of alias: canonical name")
-    return Aliases({str(k).strip().casefold(): str(v).strip() for k, v in raw.items()})
+        raise InputError(f"{path}: aliases must be a mapping, not a {type(raw).__name__}", hint=HINTS["aliases"])
+    try:
+        table = ALIASES.validate_python(raw)
+    except ValidationError as e:
+        raise _one_line(path, "aliases", e) from e
+    return Aliases({k.strip().casefold(): v.strip() for k, v in table.items()})
+
+
+def project_tree(gold_dir: Path) -> Path:
+    """The folder gold articles must stay in: the nearest of ``gold_dir`` (resolved) and its ancestors
+    holding ``pyproject.toml`` or ``.git`` (the repository root), else ``gold_dir``'s parent."""
+    start = gold_dir.resolve()
+    for folder in (start, *start.parents):
+        if (folder / "pyproject.toml").exists() or (folder / ".git").exists():
+            return folder
+    return start.parent
+
+
+def article_path(gold_path: Path, article: str) -> Path:
+    """Where a gold file's ``article:`` points (resolved); an ``InputError`` when outside the project tree."""
+    tree = project_tree(gold_path.parent)
+    try:
+        resolved = (gold_path.parent / article).resolve()
+    except (OSError, ValueError) as e:  # NUL characters, symlink loops
+        raise InputError(f"{gold_path}: article: {article!r} is not a usable path: {e}", hint=HINTS["gold file"]) from e
+    if not resolved.is_relative_to(tree):
+        raise InputError(
+            f"{gold_path}: article: {article!r} is outside the project tree {tree}",
+            hint="gold articles must live in the repository that holds the gold directory",
+        )
+    return resolved
 
 
 def load_gold(path: Path) -> Gold:
+    raw = read_yaml(path, "gold file")
+    if not isinstance(raw, dict):
+        what = "empty" if raw is None else f"a {type(raw).__name__}"
+        raise InputError(
+            f"{path}: a gold file is a mapping with an 'article:' path, not {what}", hint=HINTS["gold file"]
+        )
     try:
-        raw: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
-    except (OSError, yaml.YAMLError) as e:
-        raise InputError(f"cannot read gold file {path}: {e}") from e
-    if not isinstance(raw, dict) or "article" not in raw:
-        raise InputError(f"{path}: a gold file is a mapping with an 'article:' path")
-    article_path = (path.parent / str(raw.pop("article"))).resolve()
+        gold = GoldFile.model_validate(raw)
+    except ValidationError as e:
+        raise _one_line(path, "gold file", e) from e
+    where = article_path(path, gold.article)  # type: ignore[attr-defined]
     try:
-        article_text = article_path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise InputError(f"{path}: article {article_path} cannot be read") from e
-    optional: dict[str, list[bool]] = {}
-    for category in CATEGORIES:
-        items = raw.setdefault(category, []) or []
-        raw[category] = items
-        optional[category] = [bool(item.pop("optional", False)) for item in items]
-    try:
-        draft = Draft.model_validate(raw)
-    except Exception as e:
-        raise InputError(f"{path}: not in the gold format: {' '.join(str(e).split())[:300]}") from e
-    return Gold(path.stem, path, article_path, article_text, draft, optional)
+        article_text = where.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(
+            f"{path}: article {where} cannot be read", hint="article: is a UTF-8 text file, relative to the gold file"
+        ) from e
+    draft = Draft.model_validate(gold.model_dump(exclude=_NOT_OPTIONAL))
+    optional = {category: [item.optional for item in getattr(gold, category)] for category in CATEGORIES}
+    return Gold(path.stem, path, where, article_text, draft, optional)
 
 
 def gold_files(gold_dir: Path) -> list[Path]:

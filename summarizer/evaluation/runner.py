@@ -2,7 +2,9 @@
 
 A *run* is one pass over the gold directory with one source of predictions, through one scoring path:
 ``replay`` runs every recording through the full pipeline (the same ``run`` as ``summarize``);
-``predictions`` reads ``ID.json`` files written earlier ("generate once, score many");
+``predictions`` reads ``ID.json`` files written earlier ("generate once, score many"), each named by
+``summarizer.names`` (an ordinary id is its own file name; any other becomes a slug plus a hash, never a
+path outside the directory), so writing and reading agree on every id;
 ``live`` calls the configured model, optionally recording the exchanges (``provenance: recorded``).
 """
 
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import pydantic
 
+from summarizer import names
 from summarizer.client import Engine, build_engine
 from summarizer.config import Mode, Settings
 from summarizer.errors import InputError, SummarizerError
@@ -47,7 +50,10 @@ def _read_prediction(directory: Path) -> Callable[[Gold], tuple[ArticleSummary |
         raise InputError(f"predictions directory not found: {directory}")
 
     def predict(gold: Gold) -> tuple[ArticleSummary | None, str | None, dict[str, int]]:
-        path = directory / f"{gold.id}.json"
+        try:
+            path = prediction_path(directory, gold.id)
+        except InputError as e:  # a symbolic link out of the directory
+            return None, str(e), {}
         try:
             return ArticleSummary.model_validate_json(path.read_bytes()), None, {}
         except FileNotFoundError:
@@ -94,8 +100,23 @@ def evaluate(
     return aggregate(docs, source), docs, golds
 
 
+def prediction_path(directory: Path, doc_id: str) -> Path:
+    """Where the prediction for ``doc_id`` is saved and read: ``directory / names.relative(doc_id)``
+    plus ``.json`` (``ID.json`` for an ordinary id), verified to resolve inside ``directory``."""
+    return names.child(directory, doc_id, ".json")
+
+
 def write_predictions(docs: list[DocumentScore], directory: Path) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
+    """Each scored summary as ``prediction_path(directory, id)``; an ``InputError`` when one cannot be written."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"cannot create {directory}: {e.strerror or e}") from e
     for d in docs:
         if d.summary is not None:
-            (directory / f"{d.id}.json").write_text(to_json(d.summary), encoding="utf-8")
+            path = prediction_path(directory, d.id)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(to_json(d.summary), encoding="utf-8")
+            except OSError as e:
+                raise InputError(f"cannot write prediction {path}: {e.strerror or e}") from e
