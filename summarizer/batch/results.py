@@ -20,8 +20,9 @@ A line may carry other keys too; a *result line* is any JSON object with a strin
   large, I/O error) is undone, the file truncated back to its last whole line, and ends the run with
   ``ResultsWriteError``; the lines already written stay and a re-run resumes.
 - *Repair*: a last line left torn by a machine that died mid-write (no final newline, not a
-  complete result line, but the start of one) is removed by ``load``, which says so; a complete last
-  line missing only its newline gets one. Both before anything is appended.
+  complete result line, but beginning the way every written line begins, ``{"id": ``) is removed by
+  ``load``, which says so; a complete last line missing only its newline gets one. Both before
+  anything is appended. An unterminated last line that begins otherwise is other data (refused).
 - *Atomic rewrites*: for a resume, ``prepare`` removes the lines of articles about to run again by
   streaming the kept lines, byte for byte, into a temporary file with a fresh unique name in the same
   directory (``tempfile.mkstemp``: ``O_EXCL``, never a pre-planted file or link), fsyncing it and
@@ -189,7 +190,7 @@ class Results:
                     if not line.endswith(b"\n"):  # the last line, unterminated
                         if record is not None or not line.strip():
                             self._tail = _Tail(offset, len(line), torn=False)
-                        elif line.startswith(_TORN_START):
+                        elif line.startswith(_TORN_START) or _TORN_START.startswith(line):
                             self._tail = _Tail(offset, len(line), torn=True, article_id=_torn_id(line))
                             break
                     if record is None and line.strip():
