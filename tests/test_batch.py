@@ -231,7 +231,9 @@ def test_a_half_written_last_line_from_a_crash_is_dropped_on_resume(env, tmp_pat
     whole = out.read_bytes().splitlines(keepends=True)
     out.write_bytes(b"".join(whole[:2]) + whole[2][:40])  # the machine died mid-line
     report = run_batch([str(tmp_path / "in")], out, options(Settings.from_env()))
-    assert (report.skipped, report.succeeded, report.dropped_lines) == (2, 1, 1)
+    assert (report.skipped, report.succeeded, report.dropped_lines) == (2, 1, 0)
+    torn = json.loads(whole[2])["id"]
+    assert report.repaired is not None and f"torn last line (of article {torn!r}, 40 bytes)" in report.repaired
     assert len(lines(out)) == 3
 
 

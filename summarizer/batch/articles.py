@@ -6,12 +6,15 @@ files and folders skipped; and JSON Lines files of ``{"id", "text"}``. An articl
 relative to the input argument, without extension (a file given directly: its name without
 extension); ids must be unique across the inputs. An unreadable article is kept, with its problem,
 so it becomes an error line rather than stopping the run.
+
+``check_output`` refuses a results file that is one of the inputs (or would be found among them).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +32,7 @@ class Article:
     sha256: str
     text: str | None  # None when the article could not be read; ``problem`` says why
     problem: str | None = None
+    path: Path | None = None  # the file it was read from (for a JSONL record, the JSONL file)
 
 
 def _sha(data: bytes) -> str:
@@ -39,20 +43,20 @@ def _from_file(path: Path, article_id: str) -> Article:
     try:
         data = path.read_bytes()
     except OSError as e:
-        return Article(article_id, _sha(b""), None, f"cannot read {path}: {e.strerror or e}")
+        return Article(article_id, _sha(b""), None, f"cannot read {path}: {e.strerror or e}", path)
     try:
         text = decode(data, str(path))
     except InputError as e:
-        return Article(article_id, _sha(data), None, str(e))
-    return Article(article_id, _sha(text.encode("utf-8")), text)
+        return Article(article_id, _sha(data), None, str(e), path)
+    return Article(article_id, _sha(text.encode("utf-8")), text, None, path)
 
 
-def _from_record(article_id: str, text: object) -> Article:
+def _from_record(article_id: str, text: object, path: Path) -> Article:
     sha = _sha(text.encode("utf-8") if isinstance(text, str) else json.dumps(text).encode())
     try:
-        return Article(article_id, sha, check_text(text, "the article"))
+        return Article(article_id, sha, check_text(text, "the article"), None, path)
     except InputError as e:
-        return Article(article_id, sha, None, str(e))
+        return Article(article_id, sha, None, str(e), path)
 
 
 def _from_jsonl(path: Path) -> Iterator[Article]:
@@ -69,17 +73,18 @@ def _from_jsonl(path: Path) -> Iterator[Article]:
             raise InputError(f"{path}:{n} is not valid JSON: {e}", hint=_JSONL_HINT) from e
         if not isinstance(record, dict) or not isinstance(record.get("id"), str | int) or "text" not in record:
             raise InputError(f"{path}:{n} needs an \"id\" and a \"text\"", hint=_JSONL_HINT)
-        yield _from_record(str(record["id"]), record["text"])
+        yield _from_record(str(record["id"]), record["text"], path)
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)
 
 
 def _matching(folder: Path, patterns: Sequence[str]) -> list[Path]:
     """Files under ``folder`` whose names match a pattern, skipping hidden files and folders."""
     found: set[Path] = set()
     for pattern in patterns:
-        found.update(
-            p for p in folder.rglob(pattern)
-            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-        )  # fmt: skip
+        found.update(p for p in folder.rglob(pattern) if p.is_file() and not _hidden(p.relative_to(folder)))
     return sorted(found)
 
 
@@ -112,3 +117,35 @@ def collect(inputs: Sequence[str], patterns: Sequence[str] = DEFAULT_PATTERNS) -
             hint=f"directories are searched for {' '.join(patterns)}; --glob PATTERN searches for others",
         )
     return found
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_output(output: Path, inputs: Sequence[str], articles: Sequence[Article],
+                 patterns: Sequence[str] = DEFAULT_PATTERNS) -> None:  # fmt: skip
+    """Refuse a results file that is one of the inputs: a file named directly, a JSONL input, a file
+    found inside an input directory, or a file a directory input would find once it exists (so that
+    a resume would not read its own results as articles). Paths are compared resolved (symbolic
+    links followed) and, for existing files, by identity (hard links too).
+    """
+    real = os.path.realpath(output)
+    hint = "write the results to a new .jsonl path outside the inputs; nothing was changed"
+    for source in sorted({str(a.path) for a in articles if a.path is not None}):
+        if os.path.realpath(source) == real or _same_file(source, real):
+            raise InputError(f"-o {output} is one of the inputs ({source})", hint=hint)
+    for source in inputs:
+        if not Path(source).is_dir():
+            continue
+        folder = Path(os.path.realpath(source))
+        try:
+            relative = Path(real).relative_to(folder)
+        except ValueError:
+            continue
+        if not _hidden(relative) and any(relative.match(pattern) for pattern in patterns):
+            raise InputError(f"-o {output} is inside the input directory {source} and would be read as an article",
+                             hint=hint)  # fmt: skip

@@ -37,3 +37,4 @@ class Options:
     openai_batch: bool = False
     poll_interval: float = DEFAULT_POLL_INTERVAL_S
     patterns: tuple[str, ...] = DEFAULT_PATTERNS  # file names a directory input is searched for
+    redo_stale: bool = False  # run again finished articles made with another model, mode or prompt version

@@ -21,7 +21,10 @@ class Report:
     wall_s: float = 0.0
     interrupted: bool = False
     budget_stop: str | None = None
-    dropped_lines: int = 0
+    dropped_lines: int = 0  # lines of articles run again, removed before the run
+    repaired: str | None = None  # what was repaired at the end of the file before the run, if anything
+    stale: int = 0  # finished articles whose lines were made with another model, mode or prompt version
+    redo_stale: bool = False  # ... and whether they were run again
     failures: list[tuple[str, str]] = field(default_factory=list)
 
     def table(self, output: Path) -> str:
@@ -41,6 +44,9 @@ class Report:
             ("cost", cost, ""),
             ("wall time", f"{self.wall_s:.1f}s", ""),
         ]
+        if self.stale:
+            why = "made with another model/mode/prompt version"
+            rows.insert(5, ("stale", f"{self.stale}", f"{why}; redone" if self.redo_stale else f"{why}; --redo-stale redoes them"))
         out = [f"batch summary ({output})"]
         out += [f"  {k:<12}{v:>14}   {note}".rstrip() for k, v, note in rows]
         return "\n".join(out)

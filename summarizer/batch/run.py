@@ -1,8 +1,12 @@
 """A batch run: every article of the inputs summarised into the results file, resumably, within budget.
 
-``arun_batch`` checks the options, collects the articles, skips those already done (same id and
-hash), removes the lines of those about to run again, then runs the rest through the workers, or
-first through the OpenAI Batch API with ``--openai-batch``, and returns the ``Report``.
+``arun_batch`` checks the options, collects the articles, refuses a results file that is one of the
+inputs, takes the results file's lock for the whole run, checks and repairs the file (see
+``summarizer.batch.results``), skips the articles already done (same id and hash; with
+``redo_stale``, not those made with another model, mode or prompt version), removes the lines of
+those about to run again, then runs the rest through the workers, or first through the OpenAI Batch
+API with ``--openai-batch``, and returns the ``Report``. A failed write of the results file stops
+the run and is raised (``ResultsWriteError``) once the workers have stopped.
 """
 
 from __future__ import annotations
@@ -13,13 +17,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from summarizer import prompting
 from summarizer.batch import openai_batch
-from summarizer.batch.articles import collect
+from summarizer.batch.articles import check_output, collect
 from summarizer.batch.ledger import Ledger
 from summarizer.batch.options import Options
 from summarizer.batch.progress import Progress
 from summarizer.batch.report import Report
-from summarizer.batch.results import Results
+from summarizer.batch.results import Made, Results, hold
 from summarizer.batch.workers import build, close_engine, pricing, todo_of, work
 from summarizer.errors import InputError
 
@@ -38,30 +43,48 @@ async def arun_batch(inputs: Sequence[str], output: Path, options: Options, stre
     _check(options)
     started = time.monotonic()
     articles = collect(inputs, options.patterns)
-    results = Results(output)
-    todo = todo_of(articles, results)
-    report = Report(total=len(articles), skipped=len(articles) - len(todo))
+    check_output(output, inputs, articles, options.patterns)
     _, price = pricing(options)
-    ledger = Ledger(price=price, max_cost=options.max_cost)
-    progress = Progress(len(todo), ledger, stream)
-    report.dropped_lines = results.prepare({a.id for a in todo})
-    if report.dropped_lines:
-        progress.note(f"resuming: removed {report.dropped_lines} line(s) of articles to run again from {output}")
-    if report.skipped:
-        progress.note(f"resuming: {report.skipped} article(s) already done in {output} are skipped")
-    results.open()
-    try:
-        if options.openai_batch:
-            await openai_batch.run(todo, results, options, ledger, progress, report)
-        elif todo:
-            engine = build(options)
-            try:
-                await work(engine, todo, results, options, ledger, progress, report)
-            finally:
-                await close_engine(engine)
-    finally:
-        results.close()
-        progress.finish()
+    made = Made(options.settings.model, options.mode, prompting.prompt_version())
+    results = Results(output, made, redo_stale=options.redo_stale)
+    with hold(output):
+        repaired = results.load()
+        todo = todo_of(articles, results)
+        report = Report(total=len(articles), skipped=len(articles) - len(todo))
+        report.stale = results.stale([(a.id, a.sha256) for a in articles])
+        report.redo_stale = options.redo_stale
+        ledger = Ledger(price=price, max_cost=options.max_cost)
+        progress = Progress(len(todo), ledger, stream)
+        if repaired is not None:
+            report.repaired = repaired
+            progress.note(repaired)
+        report.dropped_lines = results.prepare({a.id for a in todo})
+        if report.dropped_lines:
+            progress.note(f"resuming: removed {report.dropped_lines} line(s) of articles to run again from {output}")
+        if report.skipped:
+            progress.note(f"resuming: {report.skipped} article(s) already done in {output} are skipped")
+        if report.stale:
+            progress.note(
+                f"resuming: redoing {report.stale} finished line(s) made with another model/mode/prompt version"
+                if options.redo_stale
+                else f"{report.stale} finished line(s) were made with another model/mode/prompt version; "
+                "--redo-stale redoes them"
+            )
+        results.open()
+        try:
+            if options.openai_batch:
+                await openai_batch.run(todo, results, options, ledger, progress, report)
+            elif todo:
+                engine = build(options)
+                try:
+                    await work(engine, todo, results, options, ledger, progress, report)
+                finally:
+                    await close_engine(engine)
+        finally:
+            results.close()
+            progress.finish()
+    if results.failure is not None:
+        raise results.failure
     report.attempts = ledger.attempts
     report.usage = ledger.usage
     report.cost = ledger.spent if price is not None else None

@@ -47,6 +47,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         openai_batch=args.openai_batch,
         poll_interval=args.poll_interval,
         patterns=tuple(args.glob or DEFAULT_PATTERNS),
+        redo_stale=args.redo_stale,
     )
     output = Path(args.output)
     if output.is_dir():
@@ -97,6 +98,8 @@ def register(sub: Any) -> None:
     p.add_argument("--max-cost", type=_amount, metavar="USD",
                    help="stop starting articles before the estimated spend would exceed USD")  # fmt: skip
     p.add_argument("--dry-run", action="store_true", help="price the run offline; send and write nothing")
+    p.add_argument("--redo-stale", action="store_true",
+                   help="run again finished articles whose lines were made with another model, mode or prompt version")  # fmt: skip
     p.add_argument("--prices", metavar="FILE", help="JSON price table laid over the shipped one")
     p.add_argument("--openai-batch", action="store_true",
                    help="submit first attempts via the OpenAI Batch API (half price, up to 24 h)")  # fmt: skip
