@@ -112,7 +112,7 @@ INTERRUPTED_EXIT = 130
 EXIT_CODES: dict[int, str] = {
     0: "ok",
     1: "unexpected error",
-    2: "bad usage or unreadable input (missing, empty, binary, non-UTF-8, directory)",
+    2: "bad usage, unreadable input or unwritable output (missing, empty, binary, non-UTF-8; disk full)",
     3: "configuration (no API key and no --replay; no price for --max-cost)",
     4: "provider unreachable or failing after retries",
     5: "validation failed after re-asks (or --strict)",

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from summarizer import prices
+from summarizer import prices, prompting
 from summarizer.batch.articles import collect
 from summarizer.batch.options import Options
-from summarizer.batch.results import Results
+from summarizer.batch.results import Made, Results
 from summarizer.batch.workers import chunk_tokens, pricing, todo_of
 from summarizer.capture import overhead_tokens
 
@@ -55,7 +55,8 @@ class DryRun:
 def dry_run(inputs: Sequence[str], output: Path, options: Options) -> DryRun:
     """Price a run offline: token counts from the offline tokenizer, nothing sent, nothing written."""
     articles = collect(inputs, options.patterns)
-    todo = todo_of(articles, Results(output))
+    made = Made(options.settings.model, options.mode, prompting.prompt_version())
+    todo = todo_of(articles, Results(output, made, redo_stale=options.redo_stale))
     table, price = pricing(options)
     result = DryRun(total=len(articles), todo=len(todo), price_source=table.source)
     result.overhead_tokens = overhead_tokens(options.settings, options.mode)

@@ -32,7 +32,10 @@ How it works, in order:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -119,9 +122,18 @@ def _load_state(path: Path) -> list[str]:
 
 
 def _save_state(path: Path, batch_ids: list[str]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps({"batches": batch_ids}, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    """Write the job ids atomically, through a temp file no one can have planted (``mkstemp``)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps({"batches": batch_ids}, indent=2) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _jobs(requests: dict[str, dict[str, Any]]) -> Iterator[bytes]:

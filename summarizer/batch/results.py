@@ -9,7 +9,7 @@ A line may carry other keys too; a *result line* is any JSON object with a strin
 
 - *Only result lines*: ``load`` (and ``done``) refuse a file holding any other non-blank line, so a
   run never deletes or rewrites data it did not write (``ForeignLines``, exit 2).
-- *One writer*: ``hold`` takes an OS lock (``fcntl.flock``) on ``OUT.jsonl.lock`` beside the file
+- *One writer*: ``lock.hold`` takes an OS lock (``fcntl.flock``) on ``OUT.jsonl.lock`` beside the file
   (beside the file a symlinked output points to) for the whole run; a second run on the same file
   refuses at once, naming the holder's pid and command line. The lock file is opened without
   following a symbolic link; the kernel drops the lock when its holder dies, so a stale lock file
@@ -38,15 +38,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import re
-import shlex
 import stat
-import sys
 import tempfile
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -216,7 +213,7 @@ class Results:
     def load(self) -> str | None:
         """Check the file (``ForeignLines`` if it holds other data), index it, and repair its last line.
 
-        Returns what was repaired, for the user, or None. Call it holding the lock (``hold``).
+        Returns what was repaired, for the user, or None. Call it holding the lock (``lock.hold``).
         """
         self._scan()
         tail = self._tail
@@ -329,86 +326,3 @@ class Results:
         finally:
             os.close(self._fd)
             self._fd = None
-
-
-# --------------------------------------------------------------------------- the lock
-
-
-def lock_path(output: Path) -> Path:
-    """The lock file of a results file: beside the file it resolves to, named ``OUT.jsonl.lock``."""
-    target = Path(os.path.realpath(output))
-    return target.with_name(target.name + ".lock")
-
-
-def _command() -> str:
-    argv = list(sys.argv)
-    if argv and argv[0].endswith("__main__.py"):
-        argv[0:1] = ["python", "-m", "summarizer"]
-    return shlex.join(argv)[:300]
-
-
-def _holder(fd: int) -> str:
-    """Who holds the lock, from what it wrote into the lock file (pid line, then command line)."""
-    with contextlib.suppress(OSError):
-        content = os.pread(fd, 4096, 0).decode("utf-8", "replace").splitlines()
-        if content and content[0].strip().isdigit():
-            command = f": {content[1].strip()}" if len(content) > 1 and content[1].strip() else ""
-            return f"pid {content[0].strip()}{command}"
-    return "pid unknown"
-
-
-def _acquire(output: Path) -> tuple[Path, int]:
-    path = lock_path(output)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ResultsWriteError(f"cannot write {output}: {e.strerror or e}", hint="pick a writable -o path") from e
-    for _ in range(100):  # only repeats while other runs finish and remove the lock file under us
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-        except OSError as e:
-            if e.errno == errno.ELOOP:
-                raise InputError(f"{path} is a symbolic link; refusing to follow it",
-                                 hint="remove it: batch runs create that lock file themselves") from e  # fmt: skip
-            raise ResultsWriteError(f"cannot create the lock file {path}: {e.strerror or e}",
-                                    hint="pick a writable -o path") from e  # fmt: skip
-        kept = False
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise InputError(f"{path} is not a regular file", hint="remove it: batch runs create that lock file themselves")
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise InputError(
-                    f"{output} is in use by another batch run ({_holder(fd)})",
-                    hint="wait for that run to finish, or write to another -o path",
-                ) from None
-            try:
-                now = os.stat(path, follow_symlinks=False)
-            except FileNotFoundError:
-                continue  # its holder removed it as it finished: lock the next one
-            if (now.st_dev, now.st_ino) != (info.st_dev, info.st_ino):
-                continue
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n{_command()}\n".encode(), 0)
-            kept = True
-            return path, fd
-        except OSError as e:
-            raise ResultsWriteError(f"cannot lock {path}: {e.strerror or e}", hint="pick a writable -o path") from e
-        finally:
-            if not kept:
-                os.close(fd)
-    raise InputError(f"cannot lock {path}: it keeps being replaced", hint="is another program removing it?")
-
-
-@contextlib.contextmanager
-def hold(output: Path) -> Iterator[Path]:
-    """Hold the lock of ``output`` for the block (see the module docstring); yields the lock file's path."""
-    path, fd = _acquire(output)
-    try:
-        yield path
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(path)  # still locked: a run that opened it sees it gone and locks a fresh one
-        os.close(fd)

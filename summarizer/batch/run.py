@@ -21,10 +21,11 @@ from summarizer import prompting
 from summarizer.batch import openai_batch
 from summarizer.batch.articles import check_output, collect
 from summarizer.batch.ledger import Ledger
+from summarizer.batch.lock import hold
 from summarizer.batch.options import Options
 from summarizer.batch.progress import Progress
 from summarizer.batch.report import Report
-from summarizer.batch.results import Made, Results, hold
+from summarizer.batch.results import Made, Results
 from summarizer.batch.workers import build, close_engine, pricing, todo_of, work
 from summarizer.errors import InputError
 
