@@ -25,6 +25,7 @@ from typing import Any
 from instructor import OpenAISchema
 from pydantic import ValidationInfo, model_validator
 
+from summarizer import prompting
 from summarizer.errors import ValidationFailed
 from summarizer.grounding import locate
 from summarizer.schema import CATEGORIES, CATEGORY, Actor, Draft
@@ -53,6 +54,12 @@ class ArticleBrief(Draft, OpenAISchema):
     # Subclassing instructor's OpenAISchema here, once, lets instructor reuse this class (and its
     # cached function schema) on every call instead of wrapping and re-deriving it per request.
 
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """What the model reads as the schema (``prompting.brief_schema``: compact); instructor asks for
+        it in every mode. Validation does not use it: it runs on the pydantic model itself."""
+        return prompting.brief_schema()
+
     @model_validator(mode="after")
     def _grounded_and_consistent(self, info: ValidationInfo) -> ArticleBrief:
         article = (info.context or {}).get("article", _ARTICLE.get())
@@ -64,6 +71,22 @@ class ArticleBrief(Draft, OpenAISchema):
                     + "\n- ".join(found)
                 )
         return self
+
+
+class DeclaredArticleBrief(ArticleBrief):
+    """The response model of ``md_json`` mode: the instructions declare the type
+    (``prompting.declaration``), so the schema instructor appends only points at it."""
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return dict(prompting.DECLARED_SCHEMA)
+
+
+RESPONSE_MODELS: dict[str, type[ArticleBrief]] = {
+    "tools": ArticleBrief,
+    "json_schema": ArticleBrief,
+    "md_json": DeclaredArticleBrief,
+}
 
 
 def problems(draft: Draft, article: str) -> list[str]:

@@ -36,7 +36,7 @@ from typing import Any
 import openai
 
 from summarizer import accounting, chunking, failures, prompting
-from summarizer.checks import ArticleBrief, finalize, grounded_in
+from summarizer.checks import RESPONSE_MODELS, finalize, grounded_in
 from summarizer.client import Engine, build_engine
 from summarizer.config import DEFAULT_CHUNK_CONCURRENCY, DEFAULT_REASKS, DEFAULT_TIMEOUT_S, Mode, Settings
 from summarizer.errors import BudgetExceeded, SummarizerError
@@ -73,8 +73,8 @@ def _books(label: str) -> accounting.CallStats:
 def _request(engine: Engine, article: str, max_reasks: int) -> dict[str, Any]:
     return {
         "model": engine.settings.model,
-        "messages": prompting.render(article),
-        "response_model": ArticleBrief,
+        "messages": prompting.render(article, engine.mode),
+        "response_model": RESPONSE_MODELS[engine.mode],
         "max_retries": max_reasks,  # instructor: re-asks after the first attempt
         **engine.output_cap(),  # every request is bounded, so its worst-case cost is known before sending
     }

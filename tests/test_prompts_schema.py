@@ -5,18 +5,45 @@ from pydantic import ValidationError
 
 from summarizer import prompting
 from summarizer.checks import ArticleBrief
-from summarizer.schema import ArticleSummary, json_schema
+from summarizer.schema import ArticleSummary, Draft, json_schema
 
 
 def test_render_is_pure_and_fences_the_article_with_its_hash() -> None:
     messages = prompting.render("Poland said no.")
     assert messages == prompting.render("Poland said no.")
     assert [m["role"] for m in messages] == ["system", "user"]
-    assert messages[1]["content"] == (
-        "Summarise the article between the markers <<<ARTICLE 97cc345f10e7 and ARTICLE 97cc345f10e7>>>.\n\n"
-        "<<<ARTICLE 97cc345f10e7\nPoland said no.\nARTICLE 97cc345f10e7>>>"
-    )
-    assert messages[0]["content"].startswith("You turn news and policy articles into structured")
+    assert messages[1]["content"] == "<<<ARTICLE 97cc345f\nPoland said no.\nARTICLE 97cc345f>>>"
+    assert messages[0]["content"].startswith("Brief the article for analysts")
+
+
+def test_the_static_instructions_come_first_and_are_the_same_for_every_article() -> None:
+    for mode in ("tools", "json_schema", "md_json"):
+        a, b = prompting.render("Poland said no.", mode), prompting.render("Kyiv said yes.", mode)  # type: ignore[arg-type]
+        assert a[0] == b[0] and a[1] != b[1]
+    assert prompting.declaration() in prompting.render("x", "md_json")[0]["content"]
+    assert prompting.declaration() not in prompting.render("x", "tools")[0]["content"]
+
+
+def test_md_json_declares_the_brief_as_a_compact_type() -> None:
+    assert prompting.declaration().splitlines()[:4] == [
+        "type ArticleBrief = {",
+        " summary: string; // Neutral gist, 1-3 sentences.",
+        " actors: {",
+        "  name: string; // Short canonical name as used in the text, e.g. 'NATO', 'Jens Stoltenberg'.",
+    ]
+    assert "  stance: 'support'|'oppose'|'conditional'|'considering'|'neutral';" in prompting.declaration()
+    assert "  raised_by: string|null;" in prompting.declaration()
+
+
+def test_every_rule_is_stated_once_either_in_the_instructions_or_the_schema() -> None:
+    system = prompting.render("x")[0]["content"]
+    schema = json.dumps(prompting.brief_schema())
+    for rule in ("verbatim", "spelled exactly the same", "will not participate", "untrusted", "Empty lists",
+                 "null: the article's own analysis", "how far it has got", "with its conditions"):  # fmt: skip
+        assert system.count(rule) == 1 and rule not in schema, rule
+    for hint in prompting.HINTS.values():
+        assert schema.count(hint) == 1 and hint not in system, hint
+    assert '"title"' not in schema.replace('"title": "ArticleBrief"', "") and "$defs" not in schema
 
 
 def test_prompt_version_is_a_short_stable_hash() -> None:
@@ -26,10 +53,18 @@ def test_prompt_version_is_a_short_stable_hash() -> None:
 
 def test_response_model_has_quote_strings_and_no_metadata() -> None:
     schema = ArticleBrief.model_json_schema()
+    assert schema == prompting.brief_schema()  # what instructor sends in tools and json_schema modes
     assert "metadata" not in schema["properties"]
-    position = schema["$defs"]["DraftPosition"]
-    assert position["properties"]["evidence"]["items"] == {"type": "string"}
-    assert "verbatim" in position["properties"]["evidence"]["description"].lower()
+    position = schema["properties"]["positions"]["items"]
+    assert position["properties"]["evidence"] == {"items": {"type": "string"}, "type": "array"}
+    assert position["required"] == ["actor", "topic", "stance", "statement", "evidence"]
+
+
+def test_output_schema_keeps_its_descriptions() -> None:
+    evidence = json_schema()["$defs"]["Position"]["properties"]["evidence"]
+    assert "verbatim" not in json.dumps(evidence)  # located evidence objects in the output
+    draft = json.dumps(Draft.model_json_schema())
+    assert "Verbatim quotes copied character for character" in draft
 
 
 def test_output_schema_is_v1_and_forbids_extra_fields() -> None:
