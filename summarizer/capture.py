@@ -3,7 +3,7 @@
 A *capture* runs the ordinary pipeline (``orchestrator.run``, chunked when ``max_input_tokens`` is
 given) against a transport that keeps each request body instead of sending it, so what is captured
 is exactly what a live run would ask: same prompt, same instructor request shaping. The Batch API
-submits captured bodies; pricing measures them (``overhead_tokens``).
+submits captured bodies; tests hold the offline overhead count (``overhead``) to them.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from typing import Any
 
 import httpx2
 
-from summarizer import prices, tokens
 from summarizer.client import build_engine
 from summarizer.config import DEFAULT_MAX_OUTPUT_TOKENS, Mode, Settings
 from summarizer.errors import SummarizerError
@@ -68,8 +67,3 @@ def capture(
             out.append(network.bodies)
     return out
 
-
-def overhead_tokens(settings: Settings, mode: Mode) -> int:
-    """Prompt tokens a call adds to its article: instructions, delimiters, schema (measured offline)."""
-    body = capture(settings, mode, [_PROBE])[0][0]
-    return prices.request_tokens(body, settings.model) - tokens.count(_PROBE, settings.model)

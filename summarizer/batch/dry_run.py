@@ -14,7 +14,7 @@ from summarizer.batch.articles import collect
 from summarizer.batch.options import Options
 from summarizer.batch.results import Made, Results
 from summarizer.batch.workers import chunk_tokens, pricing, todo_of
-from summarizer.capture import overhead_tokens
+from summarizer.overhead import overhead_tokens
 
 
 @dataclass
@@ -59,7 +59,7 @@ def dry_run(inputs: Sequence[str], output: Path, options: Options) -> DryRun:
     todo = todo_of(articles, Results(output, made, redo_stale=options.redo_stale))
     table, price = pricing(options)
     result = DryRun(total=len(articles), todo=len(todo), price_source=table.source)
-    result.overhead_tokens = overhead_tokens(options.settings, options.mode)
+    result.overhead_tokens = overhead_tokens(options.settings.model, options.mode)
     if price is not None and options.openai_batch:
         price = prices.Price(price.input * table.batch_discount, price.output * table.batch_discount)
     spent = 0.0

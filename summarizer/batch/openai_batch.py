@@ -50,8 +50,9 @@ from summarizer.batch.progress import Progress
 from summarizer.batch.report import Report
 from summarizer.batch.results import Results
 from summarizer.batch.workers import build, chunk_tokens, close_engine, http_pool, work
-from summarizer.capture import capture, overhead_tokens
+from summarizer.capture import capture
 from summarizer.errors import ConfigError, ProviderError, SummarizerError
+from summarizer.overhead import overhead_tokens
 from summarizer.schema import Usage
 
 ENDPOINT = "/v1/chat/completions"
@@ -236,7 +237,7 @@ async def run(
     bodies = capture(options.settings, options.mode, [a.text or "" for a in readable], options.max_input_tokens,
                      options.max_output_tokens)  # fmt: skip
     if ledger.max_cost is not None and discounted is not None:
-        ledger.overhead_tokens = overhead_tokens(options.settings, options.mode)
+        ledger.overhead_tokens = overhead_tokens(options.settings.model, options.mode)
     admitted: dict[str, float] = {}
     requests: dict[str, dict[str, Any]] = {}
     for article, article_bodies in zip(readable, bodies, strict=True):
