@@ -151,6 +151,38 @@ def _settle(held: list[tuple[Meter, float]], usage: Usage) -> None:
         meter.book(amount, usage)
 
 
+class _Attempt:
+    """One HTTP attempt's books: reserved on the meters before it is sent, booked when it ends.
+
+    An attempt that got no answer may still have been billed for its prompt: it is booked at an
+    offline estimate (marked ``estimated``). An answer is checked (``accounting.examine``) and its
+    usage booked even when the check fails it.
+    """
+
+    def __init__(self, request: httpx2.Request) -> None:
+        self.request = request
+        self.stats = current()
+        self.held = _reserve(self.stats, request)
+        self.usage, self.estimated, self.answer = Usage(), False, False
+
+    def __enter__(self) -> _Attempt:
+        return self
+
+    def answered(self, response: httpx2.Response, body: bytes) -> httpx2.Response:
+        self.answer = True
+        if response.status_code < 300 and is_chat(self.request):
+            self.usage, self.estimated, problem = examine(self.request, response, body)
+            if problem is not None:
+                raise problem
+        return rebuild(response, body, self.request)
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        if kind is not None and not self.answer:
+            self.usage, self.estimated = estimate_usage(self.request), True
+        book(self.stats, self.usage, self.estimated)
+        _settle(self.held, self.usage)
+
+
 # --------------------------------------------------------------------------- sync
 
 
@@ -206,25 +238,9 @@ class AccountingTransport(httpx2.BaseTransport):
         self.inner = inner
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        stats = current()
-        held = _reserve(stats, request)
-        usage, estimated, answered = Usage(), False, False
-        try:
+        with _Attempt(request) as attempt:
             response = self.inner.handle_request(request)
-            body = response.read()
-            answered = True
-            if response.status_code < 300 and is_chat(request):
-                usage, estimated, problem = examine(request, response, body)
-                if problem is not None:
-                    raise problem
-            return rebuild(response, body, request)
-        except BaseException:
-            if not answered:  # no answer, yet the server may have billed the prompt: book an estimate
-                usage, estimated = estimate_usage(request), True
-            raise
-        finally:
-            book(stats, usage, estimated)
-            _settle(held, usage)
+            return attempt.answered(response, response.read())
 
     def close(self) -> None:
         self.inner.close()
@@ -285,25 +301,9 @@ class AsyncAccountingTransport(httpx2.AsyncBaseTransport):
         self.inner = inner
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        stats = current()
-        held = _reserve(stats, request)
-        usage, estimated, answered = Usage(), False, False
-        try:
+        with _Attempt(request) as attempt:
             response = await self.inner.handle_async_request(request)
-            body = await response.aread()
-            answered = True
-            if response.status_code < 300 and is_chat(request):
-                usage, estimated, problem = examine(request, response, body)
-                if problem is not None:
-                    raise problem
-            return rebuild(response, body, request)
-        except BaseException:
-            if not answered:  # no answer, yet the server may have billed the prompt: book an estimate
-                usage, estimated = estimate_usage(request), True
-            raise
-        finally:
-            book(stats, usage, estimated)
-            _settle(held, usage)
+            return attempt.answered(response, await response.aread())
 
     async def aclose(self) -> None:
         await self.inner.aclose()
