@@ -1,15 +1,45 @@
 """Cached tokens are money too: usage parsing, cached-input prices, the books of a run, the Batch API
 discount, and the dry run's assumptions and completion estimate against the replayed eval run."""
 
-import pytest
+import json
+from pathlib import Path
 
-from summarizer import accounting
-from summarizer.errors import ProviderError
+import httpx2
+import pytest
+from openai_server import Answer, echo_answer
+
+from summarizer import accounting, cli, prices
+from summarizer.batch import Options, run_batch
+from summarizer.batch.ledger import Ledger, worst_case_tokens
+from summarizer.config import Settings
+from summarizer.errors import InputError, ProviderError
 from summarizer.schema import Usage
+from summarizer.transport import RetryPolicy
+
+ROOT = Path(__file__).resolve().parent.parent
+FAST = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05)
+PRICE = {"input": 1.0, "output": 2.0, "cached_input": 0.25}
 
 
 def completion_payload(usage: object) -> dict:
     return {"choices": [{"index": 0, "message": {"role": "assistant", "content": "x"}}], "usage": usage}
+
+
+def write_articles(folder: Path, n: int) -> None:
+    folder.mkdir(parents=True)
+    for i in range(n):
+        (folder / f"c{i:02d}.txt").write_text(f"Minister {i} announced a plan on Tuesday. Critics objected.\n")
+
+
+@pytest.fixture
+def price_file(tmp_path: Path) -> Path:
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps({"models": {"test-model": PRICE}, "batch_discount": 0.5}))
+    return path
+
+
+def run_options(settings: Settings, **kw) -> Options:
+    return Options(settings=settings, retry=FAST, timeout=5.0, poll_interval=0.01, **kw)
 
 
 # --------------------------------------------------------------------------- usage
@@ -51,3 +81,120 @@ def test_invalid_cached_tokens_are_a_one_line_provider_error(details: object, sa
 def test_usage_sums_cached_tokens() -> None:
     total = Usage(prompt_tokens=10, cached_tokens=4) + Usage(prompt_tokens=20, cached_tokens=16)
     assert (total.prompt_tokens, total.cached_tokens) == (30, 20)
+
+
+# --------------------------------------------------------------------------- prices
+
+
+def test_cost_prices_cached_prompt_tokens_at_the_cached_input_price() -> None:
+    price = prices.Price(input=1.0, output=2.0, cached_input=0.25)
+    usage = Usage(prompt_tokens=2000, completion_tokens=500, total_tokens=2500, cached_tokens=1024)
+    assert price.of(usage) == pytest.approx(((2000 - 1024) * 1.0 + 1024 * 0.25 + 500 * 2.0) / 1e6)
+    no_cached_price = prices.Price(input=1.0, output=2.0)  # no discount assumed
+    assert no_cached_price.of(usage) == pytest.approx((2000 * 1.0 + 500 * 2.0) / 1e6)
+    assert price.scaled(0.5) == prices.Price(0.5, 1.0, 0.125)
+    assert no_cached_price.scaled(0.5) == prices.Price(0.5, 1.0)
+
+
+def test_shipped_table_has_cached_input_prices_from_its_source() -> None:
+    table = prices.load()
+    assert table.require("gpt-4o-mini") == prices.Price(0.15, 0.6, 0.075)
+    assert table.require("gpt-4o").cached_input == 1.25
+    assert table.require("gpt-5").cached_input == 0.125
+    assert table.require("gpt-4-turbo").cached_input is None  # the source gives none: priced at input
+    for price in table.models.values():
+        assert price.cached <= price.input
+    raw = json.loads((ROOT / "summarizer/data/prices.json").read_text())
+    assert "cache_read_input_token_cost" in raw["source"] and "00035b69f416be24e2e323c13198d9b7d2d1bdf9" in raw["source"]
+    assert {name for name, p in raw["models"].items() if "cached_input" not in p} == {"gpt-4-turbo", "gpt-3.5-turbo"}
+
+
+def test_price_file_accepts_cached_input(tmp_path) -> None:
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps({"models": {"m": {"input": 1, "output": 2, "cached_input": 0.1}, "n": {"input": 1, "output": 2}}}))
+    table = prices.load(path)
+    assert table.require("m") == prices.Price(1.0, 2.0, 0.1)
+    assert table.require("n").cached == 1.0
+
+
+@pytest.mark.parametrize("entry", [
+    {"input": 1, "output": 2, "cached_input": "cheap"},
+    {"input": 1, "output": 2, "cached_input": -0.1},
+    {"input": 1, "output": 2, "cached_input": 1.5},  # above input: the budget's worst case would not be one
+    {"input": 1, "output": 2, "cached_input": True},
+    {"input": 1, "output": 2, "cached_input": [0.1]},
+    {"input": float("nan"), "output": 2},
+    {"input": 1, "output": float("inf")},
+])  # fmt: skip
+def test_malformed_cached_input_price_is_an_input_error(tmp_path, entry: dict) -> None:
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps({"models": {"m": entry}}))
+    with pytest.raises(InputError, match="'m'"):
+        prices.load(path)
+
+
+# --------------------------------------------------------------------------- the books of a run
+
+
+def cached_echo(request: dict) -> Answer:
+    answer = echo_answer(request)
+    answer.usage, answer.cached = (2000, 500), 1024
+    return answer
+
+
+def test_a_batch_books_cached_tokens_at_the_cached_price(server, settings, tmp_path, price_file) -> None:
+    server.responder = cached_echo
+    write_articles(tmp_path / "in", 3)
+    out = tmp_path / "out.jsonl"
+    report = run_batch([str(tmp_path / "in")], out, run_options(settings, prices_file=price_file, max_cost=1.0))
+    assert (report.succeeded, report.attempts) == (3, 3)
+    assert report.usage == Usage(prompt_tokens=6000, completion_tokens=1500, total_tokens=7500, cached_tokens=3072)
+    by_hand = 3 * ((2000 - 1024) * 1.0 + 1024 * 0.25 + 500 * 2.0) / 1e6  # 3 × $0.002232
+    assert report.cost == pytest.approx(by_hand)
+    assert report.cost < 3 * (2000 * 1.0 + 500 * 2.0) / 1e6  # cheaper than the same tokens uncached
+    for line in out.read_text().splitlines():
+        assert json.loads(line)["summary"]["metadata"]["usage"]["cached_tokens"] == 1024
+    table = report.table(out)
+    assert "cached" in table and "3,072" in table and "51% of prompt tokens" in table
+
+
+def test_the_batch_command_prints_cached_tokens_and_the_cost(server, tmp_path, price_file, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    server.responder = cached_echo
+    write_articles(tmp_path / "in", 2)
+    assert cli.main(["batch", str(tmp_path / "in"), "-o", str(tmp_path / "out.jsonl"), "--base-url", server.base_url,
+                     "--model", "test-model", "--prices", str(price_file)]) == 0  # fmt: skip
+    err = capsys.readouterr().err
+    assert "2,048" in err and f"${2 * 0.002232:.4f}" in err
+
+
+def test_worst_case_reservation_stays_at_the_full_input_price(price_file) -> None:
+    body = {"model": "test-model", "messages": [{"role": "user", "content": "x" * 1000}], "max_completion_tokens": 500}
+    request = httpx2.Request("POST", "http://127.0.0.1/v1/chat/completions", json=body)
+    ledger = Ledger(price=prices.load(price_file).require("test-model"), max_cost=1.0)
+    prompt, completion = worst_case_tokens(request)
+    assert ledger.reserve(request) == pytest.approx((prompt * 1.0 + completion * 2.0) / 1e6)  # nothing assumed cached
+
+
+def test_a_server_reporting_more_cached_than_prompt_tokens_fails_that_article(server, settings, tmp_path, price_file) -> None:
+    def absurd(request: dict) -> Answer:
+        answer = echo_answer(request)
+        answer.cached = answer.usage[0] + 1
+        return answer
+
+    server.responder = absurd
+    write_articles(tmp_path / "in", 1)
+    out = tmp_path / "out.jsonl"
+    report = run_batch([str(tmp_path / "in")], out, run_options(settings, prices_file=price_file))
+    assert report.failed == 1 and report.cost is not None and report.cost > 0  # counted offline, never free
+    [line] = [json.loads(line) for line in out.read_text().splitlines()]
+    assert line["error"]["type"] == "ProviderError" and "cached tokens of only" in line["error"]["message"]
+
+
+def test_batch_api_discount_scales_the_cached_price_too(server, settings, tmp_path, price_file) -> None:
+    server.responder = cached_echo
+    write_articles(tmp_path / "in", 2)
+    report = run_batch([str(tmp_path / "in")], tmp_path / "out.jsonl",
+                       run_options(settings, prices_file=price_file, openai_batch=True))  # fmt: skip
+    assert report.succeeded == 2 and server.requests == []  # all answered by the Batch API job
+    assert report.cost == pytest.approx(2 * 0.5 * ((2000 - 1024) * 1.0 + 1024 * 0.25 + 500 * 2.0) / 1e6)
