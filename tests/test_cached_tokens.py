@@ -2,17 +2,20 @@
 discount, and the dry run's assumptions and completion estimate against the replayed eval run."""
 
 import json
+import statistics
 from pathlib import Path
 
 import httpx2
 import pytest
 from openai_server import Answer, echo_answer
 
-from summarizer import accounting, cli, prices
-from summarizer.batch import Options, run_batch
+from summarizer import accounting, cli, prices, tokens
+from summarizer.batch import Options, dry_run, run_batch
 from summarizer.batch.ledger import Ledger, worst_case_tokens
 from summarizer.config import Settings
 from summarizer.errors import InputError, ProviderError
+from summarizer.evaluation.gold import load_gold
+from summarizer.evaluation.runner import evaluate
 from summarizer.schema import Usage
 from summarizer.transport import RetryPolicy
 
@@ -198,3 +201,82 @@ def test_batch_api_discount_scales_the_cached_price_too(server, settings, tmp_pa
                        run_options(settings, prices_file=price_file, openai_batch=True))  # fmt: skip
     assert report.succeeded == 2 and server.requests == []  # all answered by the Batch API job
     assert report.cost == pytest.approx(2 * 0.5 * ((2000 - 1024) * 1.0 + 1024 * 0.25 + 500 * 2.0) / 1e6)
+
+
+# --------------------------------------------------------------------------- the dry run
+
+
+def test_dry_run_assumes_no_cache_hits_unless_told_and_says_so(tmp_path, price_file) -> None:
+    write_articles(tmp_path / "in", 3)
+    options = Options(Settings(model="test-model"), prices_file=price_file)
+    cold = dry_run([str(tmp_path / "in")], tmp_path / "o.jsonl", options)
+    assert cold.cached_tokens == 0
+    assert cold.cost == pytest.approx((cold.prompt_tokens * 1.0 + cold.completion_tokens * 2.0) / 1e6)
+    table = cold.table(options)
+    assert "none assumed" in table and "--cache-hit-rate" in table
+    assert "re-asks and retries are not counted" in table
+    assert f"{prices.MIN_COMPLETION} + {prices.COMPLETION_RATIO:.2f} × article tokens" in table
+
+    warm = dry_run([str(tmp_path / "in")], tmp_path / "o.jsonl", options, cache_hit_rate=0.5)
+    assert warm.cached_tokens == round(0.5 * warm.prompt_tokens)
+    assert warm.cost == pytest.approx(prices.Price(**PRICE).cost(warm.prompt_tokens, warm.completion_tokens,
+                                                                 warm.cached_tokens), rel=1e-3)  # fmt: skip
+    assert "assumed: 50% of prompt tokens (--cache-hit-rate), at $0.25 per 1M" in warm.table(options)
+
+    via_batch = dry_run([str(tmp_path / "in")], tmp_path / "o.jsonl",
+                        Options(Settings(model="test-model"), prices_file=price_file, openai_batch=True), cache_hit_rate=0.5)  # fmt: skip
+    assert via_batch.cost == pytest.approx(warm.cost / 2)
+    with pytest.raises(InputError, match="between 0 and 1"):
+        dry_run([str(tmp_path / "in")], tmp_path / "o.jsonl", options, cache_hit_rate=1.5)
+
+
+def test_cache_hit_rate_option_is_for_dry_runs_only(tmp_path, capsys) -> None:
+    write_articles(tmp_path / "in", 1)
+    argv = ["batch", str(tmp_path / "in"), "-o", str(tmp_path / "o.jsonl"), "--model", "gpt-4o-mini"]
+    assert cli.main([*argv, "--dry-run", "--cache-hit-rate", "25%"]) == 0
+    assert "assumed: 25% of prompt tokens" in capsys.readouterr().out
+    assert cli.main([*argv, "--cache-hit-rate", "0.25"]) == 2
+    assert "only applies to --dry-run" in capsys.readouterr().err
+    assert cli.main([*argv, "--dry-run", "--cache-hit-rate", "2"]) == 2
+    assert "must be between 0 and 1" in capsys.readouterr().err
+
+
+def authored_first_answers() -> tuple[list[int], list[int]]:
+    """(article tokens, tokens of the first authored answer) for every shipped authored conversation."""
+    articles, answers = [], []
+    for path in sorted((ROOT / "evals/authored").glob("*.json")):
+        gold = load_gold(ROOT / "evals/gold" / f"{path.stem}.yaml")
+        first = json.loads(path.read_text(encoding="utf-8"))["responses"][0]
+        articles.append(tokens.count(gold.article_text, "gpt-4o-mini"))
+        answers.append(tokens.count(json.dumps(first, ensure_ascii=False), "gpt-4o-mini"))
+    return articles, answers
+
+
+def test_completion_estimate_constants_are_the_fit_to_the_authored_briefs() -> None:
+    x, y = authored_first_answers()
+    assert len(x) == 16
+    slope = statistics.median((y[j] - y[i]) / (x[j] - x[i]) for i in range(len(x)) for j in range(i + 1, len(x)) if x[i] != x[j])
+    intercept = statistics.median(b - slope * a for a, b in zip(x, y, strict=True))
+    assert abs(prices.COMPLETION_RATIO - slope) <= 0.05  # 0.99, rounded
+    assert abs(prices.MIN_COMPLETION - intercept) <= 10  # 565, rounded
+    assert prices.completion_estimate(1000) == prices.MIN_COMPLETION + int(prices.COMPLETION_RATIO * 1000)
+    assert prices.completion_estimate(10**6) == prices.MAX_COMPLETION
+
+
+def test_dry_run_completion_estimate_is_within_half_of_the_replayed_run(tmp_path) -> None:
+    """The dry run of the shipped set against the replayed eval run of the same 16 articles.
+
+    The dry run estimates first attempts; the replay's first answers are the like-for-like figure,
+    and its total (re-asks included, what ``summarizer eval`` reports) must be within the bound too.
+    """
+    estimate = dry_run([str(ROOT / "seeds"), str(ROOT / "evals/articles")], tmp_path / "o.jsonl",
+                       Options(Settings(model="gpt-4o-mini")))  # fmt: skip
+    report, docs, _ = evaluate(gold_dir=ROOT / "evals/gold", aliases_path=ROOT / "evals/aliases.yaml", source="replay",
+                               recordings=ROOT / "evals/recordings", settings=Settings(model="gpt-4o-mini"))  # fmt: skip
+    assert estimate.calls == len(docs) == 16 and report.schema_valid_rate == 1.0
+    replayed_all = report.tokens.completion_tokens
+    first = [sorted((ROOT / "evals/recordings" / d.id).glob("*.json"))[0] for d in docs]
+    replayed_first = sum(json.loads(p.read_text())["response"]["body"]["usage"]["completion_tokens"] for p in first)
+    assert replayed_first < replayed_all
+    assert 0.5 * replayed_first <= estimate.completion_tokens <= 1.5 * replayed_first
+    assert 0.5 * replayed_all <= estimate.completion_tokens <= 1.5 * replayed_all

@@ -74,9 +74,9 @@ def test_cost_is_usd_per_million_tokens_for_each_side() -> None:
     assert price.of(Usage(prompt_tokens=2000, completion_tokens=1000, total_tokens=3000)) == pytest.approx(0.0009)
 
 
-def test_completion_estimate_is_proportional_and_clamped() -> None:
-    assert prices.completion_estimate(10) == prices.MIN_COMPLETION
-    assert prices.completion_estimate(5000) == int(prices.COMPLETION_RATIO * 5000)
+def test_completion_estimate_is_a_fixed_part_plus_a_share_of_the_article_and_capped() -> None:
+    assert prices.completion_estimate(0) == prices.MIN_COMPLETION
+    assert prices.completion_estimate(1000) == prices.MIN_COMPLETION + int(prices.COMPLETION_RATIO * 1000)
     assert prices.completion_estimate(10**7) == prices.MAX_COMPLETION
 
 
