@@ -7,9 +7,10 @@ concurrent async calls keep separate books), so failed calls are still paid for.
 enclosing books (a batch budget) is asked to reserve each attempt's worst case before it is sent.
 
 ``examine`` checks an answer: it must be a JSON chat completion (not an HTML page, not JSON nested too
-deeply to read); its usage is validated (negative, non-integer or absurd counts are a
-``ProviderError``); an answer without usage is counted offline and marked *estimated*, never free;
-truncated (``finish_reason == "length"``) and refused answers fail fast, before instructor re-asks.
+deeply to read); its usage is validated (negative, non-integer or absurd counts, and more cached
+tokens, ``prompt_tokens_details.cached_tokens``, than prompt tokens, are a ``ProviderError``); an
+answer without usage is counted offline and marked *estimated*, never free; truncated
+(``finish_reason == "length"``) and refused answers fail fast, before instructor re-asks.
 """
 
 from __future__ import annotations
@@ -104,7 +105,23 @@ def usage_of(payload: Any) -> Usage | None:
     prompt = _count(usage.get("prompt_tokens"), "prompt_tokens")
     completion = _count(usage.get("completion_tokens"), "completion_tokens")
     total = _count(usage.get("total_tokens"), "total_tokens") or prompt + completion
-    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
+    cached = _cached(usage, prompt)
+    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total, cached_tokens=cached)
+
+
+def _cached(usage: dict[str, Any], prompt: int) -> int:
+    """Prompt tokens served from the prompt cache (``prompt_tokens_details.cached_tokens``; part of ``prompt``)."""
+    details = usage.get("prompt_tokens_details")
+    if details is None:
+        return 0
+    if not isinstance(details, dict):
+        raise ProviderError(
+            f"the server reported prompt_tokens_details that is not an object: {redact(repr(details), limit=80)}", hint=""
+        )
+    cached = _count(details.get("cached_tokens"), "cached_tokens")
+    if cached > prompt:
+        raise ProviderError(f"the server reported {cached:,} cached tokens of only {prompt:,} prompt tokens", hint="")
+    return cached
 
 
 def _output_cap(request: httpx2.Request) -> int | None:

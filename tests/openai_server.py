@@ -39,6 +39,7 @@ class Answer:
     refusal: str | None = None
     usage: tuple[int, int] = (100, 50)
     delay: float = 0.0
+    cached: int | None = None  # prompt tokens served from the prompt cache: usage.prompt_tokens_details.cached_tokens
 
 
 @dataclass
@@ -355,17 +356,20 @@ def completion(request: dict[str, Any], answer: Answer) -> dict[str, Any]:
     else:
         message["content"] = f"Here is the brief:\n```json\n{text}\n```"
     prompt, completion_tokens = answer.usage
+    usage: dict[str, Any] = {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt + completion_tokens,
+    }
+    if answer.cached is not None:
+        usage["prompt_tokens_details"] = {"cached_tokens": answer.cached, "audio_tokens": 0}
     return {
         "id": "chatcmpl-test",
         "object": "chat.completion",
         "created": 0,
         "model": request.get("model", "test-model"),
         "choices": [{"index": 0, "finish_reason": answer.finish_reason, "message": message}],
-        "usage": {
-            "prompt_tokens": prompt,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt + completion_tokens,
-        },
+        "usage": usage,
     }
 
 

@@ -26,7 +26,7 @@ def test_dated_model_names_are_priced_as_the_longest_listed_base_name() -> None:
     assert table.lookup("gpt-4o-mini-2024-07-18") == table.lookup("gpt-4o-mini")
     assert table.lookup("gpt-4o-2024-08-06") == table.lookup("gpt-4o")
     assert table.lookup("gpt-4oo") is None  # an extension must follow a dash
-    assert table.lookup("gpt-5.4-mini-2026-03-17") == prices.Price(0.75, 4.5)  # not gpt-5.4's price
+    assert table.lookup("gpt-5.4-mini-2026-03-17") == prices.Price(0.75, 4.5, 0.075)  # not gpt-5.4's price
     assert table.lookup("gpt-5.9") is None  # a newer version is not priced as gpt-5
 
 
@@ -52,7 +52,8 @@ def test_override_file_adds_models_and_replaces_prices(tmp_path) -> None:
 @pytest.mark.parametrize(
     "content",
     ["not json", "[]", '{"models": {"m": {"input": 1}}}', '{"models": {"m": {"input": -1, "output": 1}}}',
-     '{"models": {}, "batch_discount": 2}'],
+     '{"models": {}, "batch_discount": 2}', '{"models": {"m": {"input": 1, "output": 1, "cached_input": 2}}}',
+     '{"models": {"m": {"input": 1, "output": 1, "cached_input": -1}}}'],
 )  # fmt: skip
 def test_malformed_price_file_is_an_input_error(tmp_path, content: str) -> None:
     path = tmp_path / "prices.json"
@@ -73,9 +74,9 @@ def test_cost_is_usd_per_million_tokens_for_each_side() -> None:
     assert price.of(Usage(prompt_tokens=2000, completion_tokens=1000, total_tokens=3000)) == pytest.approx(0.0009)
 
 
-def test_completion_estimate_is_proportional_and_clamped() -> None:
-    assert prices.completion_estimate(10) == prices.MIN_COMPLETION
-    assert prices.completion_estimate(5000) == int(prices.COMPLETION_RATIO * 5000)
+def test_completion_estimate_is_a_fixed_part_plus_a_share_of_the_article_and_capped() -> None:
+    assert prices.completion_estimate(0) == prices.MIN_COMPLETION
+    assert prices.completion_estimate(1000) == prices.MIN_COMPLETION + int(prices.COMPLETION_RATIO * 1000)
     assert prices.completion_estimate(10**7) == prices.MAX_COMPLETION
 
 

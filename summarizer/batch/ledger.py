@@ -4,11 +4,13 @@
 (``accounting.Meter``): before any HTTP attempt is sent (first tries, retries, re-asks and chunks
 alike) it reserves that attempt's worst case, the request's bytes as prompt tokens (a token is at
 least one byte of what is sent; ``PROMPT_MARGIN_TOKENS`` covers the server's chat template) plus the
-completion cap the request carries, at the model's price; an attempt whose worst case does not fit
-beside what is spent and reserved is refused (``BudgetExceeded``) and the run stops starting
-articles (for good). After the attempt the reservation is released and what the server reported
-(validated, or estimated offline when it reported nothing) is booked. So spent never exceeds the
-budget, at any concurrency.
+completion cap the request carries, at the model's price, every prompt token at the full input price
+(none assumed served from the prompt cache: the cached-input price is never above the input price, so
+this stays an upper bound); an attempt whose worst case does not fit beside what is spent and
+reserved is refused (``BudgetExceeded``) and the run stops starting articles (for good). After the
+attempt the reservation is released and what the server reported (validated, or estimated offline
+when it reported nothing) is booked, its cached prompt tokens at the cached-input price
+(``prices.Price.of``). So spent never exceeds the budget, at any concurrency.
 
 With ``--openai-batch`` the first attempts are paid as one Batch API job, before any of them is seen:
 there ``admit`` reserves each article's *estimated* cost (``prices.estimate`` at the discounted price)
@@ -76,7 +78,7 @@ class Ledger:
         """Set aside the attempt's worst-case cost, or refuse it (``BudgetExceeded``) when it does not fit."""
         if self.max_cost is None or self.price is None:
             return 0.0
-        worst = self.price.cost(*worst_case_tokens(request))
+        worst = self.price.cost(*worst_case_tokens(request))  # nothing cached: the full input price
         with self._lock:
             if self.spent + self.reserved + worst > self.max_cost:
                 self._refuse("and the next request could cost up to", worst)
@@ -85,7 +87,7 @@ class Ledger:
         return worst
 
     def book(self, reserved: float, usage: Usage) -> None:
-        """Release an attempt's reservation and book what it cost."""
+        """Release an attempt's reservation and book what it cost (cached prompt tokens at the cached price)."""
         cost = self.price.of(usage) if self.price else 0.0
         with self._lock:
             self.reserved -= reserved

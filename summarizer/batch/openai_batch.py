@@ -231,7 +231,7 @@ async def run(
         raise ConfigError("--openai-batch cannot be combined with --replay or --record", hint="drop one of them")
     table = prices.load(options.prices_file)
     standard = ledger.price
-    discounted = prices.Price(standard.input * table.batch_discount, standard.output * table.batch_discount) if standard else None
+    discounted = standard.scaled(table.batch_discount) if standard else None  # cached-input price included
 
     readable = [a for a in todo if a.text is not None]
     bodies = capture(options.settings, options.mode, [a.text or "" for a in readable], options.max_input_tokens,

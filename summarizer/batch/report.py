@@ -27,6 +27,13 @@ class Report:
     redo_stale: bool = False  # ... and whether they were run again
     failures: list[tuple[str, str]] = field(default_factory=list)
 
+    def _cached_note(self) -> str:
+        """How much of the prompt the provider served from its prompt cache (a dry run's --cache-hit-rate)."""
+        if not self.usage.prompt_tokens:
+            return "prompt tokens served from the provider's prompt cache"
+        share = self.usage.cached_tokens / self.usage.prompt_tokens
+        return f"{share:.0%} of prompt tokens, served from the provider's prompt cache"
+
     def table(self, output: Path) -> str:
         cost = f"${self.cost:.4f}" if self.cost is not None else "n/a (no price for this model)"
         rows = [
@@ -41,7 +48,8 @@ class Report:
                 f"{self.usage.total_tokens:,}",
                 f"{self.usage.prompt_tokens:,} prompt + {self.usage.completion_tokens:,} completion",
             ),
-            ("cost", cost, ""),
+            ("cached", f"{self.usage.cached_tokens:,}", self._cached_note()),
+            ("cost", cost, "cached tokens at the cached-input price" if self.usage.cached_tokens and self.cost is not None else ""),
             ("wall time", f"{self.wall_s:.1f}s", ""),
         ]
         if self.stale:

@@ -53,8 +53,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if output.is_dir():
         raise InputError(f"{output} is a directory", hint="-o takes the path of a .jsonl file")
     if args.dry_run:
-        print(dry_run(args.inputs, output, options).table(options))
+        print(dry_run(args.inputs, output, options, cache_hit_rate=args.cache_hit_rate or 0.0).table(options))
         return 0
+    if args.cache_hit_rate is not None:
+        raise InputError("--cache-hit-rate only applies to --dry-run", hint="a run books the cached tokens the server reports")
     report = run_batch(args.inputs, output, options)
     print(report.table(output), file=sys.stderr)
     if report.interrupted:
@@ -82,6 +84,13 @@ def _amount(value: str) -> float:
     return amount
 
 
+def _share(value: str) -> float:
+    share = float(value.rstrip("%")) / 100 if value.endswith("%") else float(value)
+    if not 0 <= share <= 1:
+        raise argparse.ArgumentTypeError("must be between 0 and 1 (or 0% and 100%)")
+    return share
+
+
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "batch", help=cmd_batch.__doc__, description=cmd_batch.__doc__, epilog=exit_codes_help(BATCH_EXIT_CODES),
@@ -98,6 +107,9 @@ def register(sub: Any) -> None:
     p.add_argument("--max-cost", type=_amount, metavar="USD",
                    help="stop starting articles before the estimated spend would exceed USD")  # fmt: skip
     p.add_argument("--dry-run", action="store_true", help="price the run offline; send and write nothing")
+    p.add_argument("--cache-hit-rate", type=_share, metavar="R",
+                   help="with --dry-run: assume a share R of prompt tokens is served from the provider's prompt cache "
+                        "(default: 0, none)")  # fmt: skip
     p.add_argument("--redo-stale", action="store_true",
                    help="run again finished articles whose lines were made with another model, mode or prompt version")  # fmt: skip
     p.add_argument("--prices", metavar="FILE", help="JSON price table laid over the shipped one")
