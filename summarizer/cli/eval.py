@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from summarizer.cli.common import add_endpoint_options, write
+from summarizer.cli.common import add_endpoint_options, quiet_instructor, write
 from summarizer.errors import InputError
 
 
@@ -42,6 +42,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     source: Source = "predictions" if args.predictions else "live" if args.live else "replay"
     if args.record and not args.live:
         raise InputError("--record goes with --live", hint="summarizer eval --live --record DIR")
+    if source != "predictions":
+        quiet_instructor()
     settings = Settings.from_env().with_overrides(model=args.model, base_url=args.base_url)
     report, docs, golds = evaluate(
         gold_dir=gold_dir,
