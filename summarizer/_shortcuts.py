@@ -27,7 +27,7 @@ from typing import Any
 
 import openai
 
-TESTED: dict[str, tuple[str, ...]] = {"openai": ("3.3.",), "instructor": ("1.17.",)}
+TESTED: dict[str, tuple[str, ...]] = {"openai": ("3.3.", "3.57."), "instructor": ("1.17.",)}
 """Version prefixes each shortcut was verified against; anything else takes the stock path."""
 
 

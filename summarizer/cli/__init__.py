@@ -3,13 +3,14 @@ is its ``--help``.
 
 Library errors become one line on stderr (``summarizer: error: …`` plus ``hint: …``) and the error's
 exit code (the table is ``summarizer.errors.EXIT_CODES``), here at the boundary and nowhere else.
-Heavy imports happen inside the commands so that ``summarizer --help`` stays fast.
+Heavy imports happen inside the commands so that ``summarizer --help`` stays fast, and a command that
+calls no model (``schema``, ``eval --lint``, ``eval --predictions``) never imports the openai SDK or
+instructor (``tests/test_offline_imports.py``; ``benchmarks/startup.py`` times them).
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Callable, Sequence
 
@@ -43,7 +44,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help(sys.stderr)
         return 2
-    logging.getLogger("instructor").setLevel(logging.CRITICAL)  # its retry chatter is ours to report
     try:
         return handler(args)
     except SummarizerError as err:

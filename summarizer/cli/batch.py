@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from summarizer.cli.common import add_model_options, add_recording_options
+from summarizer.cli.common import add_model_options, add_recording_options, quiet_instructor
 from summarizer.config import DEFAULT_CONCURRENCY, DEFAULT_HTTP_ATTEMPTS, DEFAULT_POLL_INTERVAL_S
 from summarizer.errors import (
     BATCH_PARTIAL_FAILURE_EXIT,
@@ -29,6 +29,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from summarizer.config import Settings
     from summarizer.transport import RetryPolicy
 
+    quiet_instructor()
     settings = Settings.from_env().with_overrides(model=args.model, base_url=args.base_url)
     options = Options(
         settings=settings,

@@ -19,6 +19,14 @@ def fail(err: SummarizerError) -> int:
     return err.exit_code
 
 
+def quiet_instructor() -> None:
+    """Silence instructor's logger: its retry chatter is ours to report. For the commands that call a
+    model; the others do not import ``logging`` at all."""
+    import logging
+
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)
+
+
 def write(text: str, output: str | None) -> None:
     """Write ``text`` to ``output`` (a path), or to standard output for None or ``-``."""
     if output is None or output == "-":

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from summarizer.cli.common import add_endpoint_options, write
+from summarizer.cli.common import add_endpoint_options, quiet_instructor, write
 from summarizer.errors import InputError
 
 
@@ -28,6 +28,10 @@ def _lint(gold_dir: Path, aliases: Path) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     """Score summaries against hand-labelled gold: replay recordings (default), score saved
     predictions (--predictions), or call the configured model (--live [--record DIR])."""
+    gold_dir, aliases = Path(args.gold), Path(args.aliases)
+    if args.lint:
+        return _lint(gold_dir, aliases)
+    # The runner imports the client (the openai SDK, instructor) only for replay and --live.
     from summarizer.config import Settings
     from summarizer.errors import RegressionDetected
     from summarizer.evaluation import views
@@ -35,12 +39,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from summarizer.evaluation.report import Source, load_report
     from summarizer.evaluation.runner import evaluate, write_predictions
 
-    gold_dir, aliases = Path(args.gold), Path(args.aliases)
-    if args.lint:
-        return _lint(gold_dir, aliases)
     source: Source = "predictions" if args.predictions else "live" if args.live else "replay"
     if args.record and not args.live:
         raise InputError("--record goes with --live", hint="summarizer eval --live --record DIR")
+    if source != "predictions":
+        quiet_instructor()
     settings = Settings.from_env().with_overrides(model=args.model, base_url=args.base_url)
     report, docs, golds = evaluate(
         gold_dir=gold_dir,

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from summarizer.cli.common import add_model_options, add_recording_options, write
+from summarizer.cli.common import add_model_options, add_recording_options, quiet_instructor, write
 
 
 def cmd_summarize(args: argparse.Namespace) -> int:
@@ -18,6 +18,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     from summarizer.inputs import read_article
     from summarizer.orchestrator import run
 
+    quiet_instructor()
     text, label = read_article(args.article)
     settings = Settings.from_env().with_overrides(model=args.model, base_url=args.base_url)
     engine = build_engine(

@@ -6,28 +6,35 @@ A *run* is one pass over the gold directory with one source of predictions, thro
 ``summarizer.names`` (an ordinary id is its own file name; any other becomes a slug plus a hash, never a
 path outside the directory), so writing and reading agree on every id;
 ``live`` calls the configured model, optionally recording the exchanges (``provenance: recorded``).
+
+Only ``replay`` and ``live`` call a model, so only they import the client and the pipeline (and with
+them the openai SDK and instructor); scoring saved predictions stays offline in its imports too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pydantic
 
 from summarizer import names
-from summarizer.client import Engine, build_engine
 from summarizer.config import Mode, Settings
 from summarizer.errors import InputError, SummarizerError
 from summarizer.evaluation.gold import Gold, gold_files, load_aliases, load_gold
 from summarizer.evaluation.report import EvalReport, Source
 from summarizer.evaluation.scoring import DocumentScore, aggregate, score_document
-from summarizer.orchestrator import run
 from summarizer.render import to_json
 from summarizer.schema import ArticleSummary
 
+if TYPE_CHECKING:
+    from summarizer.client import Engine
+
 
 def _predict_with(engine: Engine) -> Callable[[Gold], tuple[ArticleSummary | None, str | None, dict[str, int]]]:
+    from summarizer.orchestrator import run  # the SDK and instructor: only when a model is called
+
     def predict(gold: Gold) -> tuple[ArticleSummary | None, str | None, dict[str, int]]:
         served_before = len(engine.replay.served) if engine.replay else 0
         try:
@@ -84,11 +91,15 @@ def evaluate(
     if source == "predictions":
         assert predictions is not None
         predict = _read_prediction(predictions)
-    elif source == "replay":
-        assert recordings is not None
-        predict = _predict_with(build_engine(settings, mode=mode, replay=recordings))
     else:
-        predict = _predict_with(build_engine(settings, mode=mode, record=record, provenance="recorded"))
+        from summarizer.client import build_engine  # the SDK and instructor: only when a model is called
+
+        if source == "replay":
+            assert recordings is not None
+            engine = build_engine(settings, mode=mode, replay=recordings)
+        else:
+            engine = build_engine(settings, mode=mode, record=record, provenance="recorded")
+        predict = _predict_with(engine)
     docs = []
     for gold in golds:
         summary, error, provenance = predict(gold)

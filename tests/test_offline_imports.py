@@ -1,0 +1,90 @@
+"""Commands that call no model never import the openai SDK or instructor.
+
+Each command runs in a fresh interpreter (this test process has long imported both), through the
+same ``main`` as the console script, and then reports which of the two are in ``sys.modules``. The
+model command ``summarize --replay`` runs through the same probe as a control: it must show both.
+How long these commands take is measured by ``benchmarks/startup.py``, not here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SEED
+
+from summarizer.cli import main
+
+SDK = ("openai", "instructor")
+PROBE = """
+import json, sys
+from summarizer.cli import main
+try:
+    code = main(json.loads(sys.argv[1]))
+except SystemExit as e:
+    code = e.code
+print("\\nPROBE " + json.dumps({"code": code, "imported": [m for m in json.loads(sys.argv[2]) if m in sys.modules]}))
+"""
+
+
+def run_probe(argv: list[str]) -> tuple[int, list[str]]:
+    """Exit code of ``summarizer ARGV`` and which of ``SDK`` it imported, from a fresh interpreter."""
+    command = [sys.executable, "-c", PROBE, json.dumps(argv), json.dumps(SDK)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("PROBE ")]
+    assert done.returncode == 0 and lines, f"probe failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+    result = json.loads(lines[-1].removeprefix("PROBE "))
+    return result["code"], result["imported"]
+
+
+@pytest.fixture(scope="module")
+def predictions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("offline") / "pred"
+    assert main(["eval", "--gold", str(ROOT / "evals/gold"), "--recordings", str(ROOT / "evals/recordings"),
+                 "--save-predictions", str(out)]) == 0  # fmt: skip
+    assert any(out.glob("*.json"))
+    return out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--help"], ["summarize", "--help"], ["batch", "--help"], ["eval", "--help"], ["schema", "--help"], ["schema"]],
+    ids=lambda argv: " ".join(argv),
+)
+def test_help_and_schema_import_no_sdk(argv: list[str]) -> None:
+    code, imported = run_probe(argv)
+    assert code == 0
+    assert imported == []
+
+
+def test_eval_lint_imports_no_sdk() -> None:
+    code, imported = run_probe(["eval", "--lint"])
+    assert code == 0
+    assert imported == []
+
+
+def test_eval_of_saved_predictions_imports_no_sdk(predictions: Path, tmp_path: Path) -> None:
+    # every report and the gate too: scoring saved predictions calls no model
+    argv = ["eval", "--predictions", str(predictions), "--json", str(tmp_path / "r.json"),
+            "--markdown", str(tmp_path / "r.md"), "--html", str(tmp_path / "r.html"),
+            "--baseline", str(ROOT / "evals/baseline.json"), "--fail-on-regression"]  # fmt: skip
+    code, imported = run_probe(argv)
+    assert code == 0
+    assert imported == []
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert report["source"] == "predictions" and report["documents"]
+
+
+def test_a_failing_offline_command_imports_no_sdk(tmp_path: Path) -> None:
+    code, imported = run_probe(["eval", "--predictions", str(tmp_path / "missing")])
+    assert code == 2
+    assert imported == []
+
+
+def test_the_probe_sees_the_sdk_when_a_model_is_called() -> None:
+    code, imported = run_probe(["summarize", str(SEED), "--replay", str(ROOT / "evals/recordings"), "-o", "-"])
+    assert code == 0
+    assert imported == list(SDK)
