@@ -19,6 +19,7 @@ from answers import seed_answer, with_quote
 from openai.types.chat import completion_create_params
 from openai_server import Answer, completion
 
+from summarizer import _shortcuts
 from summarizer._shortcuts import direct_chat_create
 from summarizer.client import MODES, Engine, build_engine
 from summarizer.config import Settings
@@ -69,6 +70,7 @@ def _summarise(engine: Engine, text: str, is_async: bool) -> str:
 @pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
 @pytest.mark.parametrize("mode", sorted(MODES))
 def test_direct_requests_match_the_sdk_path(mode: str, is_async: bool, seed_text: str) -> None:
+    assert _shortcuts.tested("openai"), "the bypass is off for this openai: this test would compare stock with stock"
     stock, direct = Capture(), Capture()
     stock_engine = _stock_engine(mode, is_async, stock.async_() if is_async else stock.sync())
     ours = build_engine(
