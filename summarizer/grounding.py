@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from rapidfuzz import fuzz
-
 MatchKind = Literal["exact", "normalized", "fuzzy"]
 
 FUZZY_THRESHOLD = 90.0
@@ -109,6 +107,9 @@ def locate(quote: str, source: str) -> Span | None:
 
     if len(norm_quote) < FUZZY_MIN_CHARS or not norm_source:
         return None
+    from rapidfuzz import fuzz  # imported when first needed: most quotes are found before this, and the
+    # commands that only check exact quotes (eval --lint) then start without it
+
     found = fuzz.partial_ratio_alignment(norm_quote, norm_source, score_cutoff=FUZZY_THRESHOLD)
     if found is None or found.dest_end <= found.dest_start:
         return None
