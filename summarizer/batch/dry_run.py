@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from summarizer import prices, prompting
-from summarizer.batch.articles import collect
 from summarizer.batch.options import Options
 from summarizer.batch.results import Made, Results
-from summarizer.batch.workers import chunk_tokens, pricing, todo_of
+from summarizer.batch.workers import Stream, chunk_tokens, pricing, survey
 from summarizer.capture import overhead_tokens
 
 
@@ -54,11 +53,11 @@ class DryRun:
 
 def dry_run(inputs: Sequence[str], output: Path, options: Options) -> DryRun:
     """Price a run offline: token counts from the offline tokenizer, nothing sent, nothing written."""
-    articles = collect(inputs, options.patterns)
     made = Made(options.settings.model, options.mode, prompting.prompt_version())
-    todo = todo_of(articles, Results(output, made, redo_stale=options.redo_stale))
+    plan = survey(inputs, Results(output, made, redo_stale=options.redo_stale), options.patterns)
+    todo = Stream(inputs, plan, options.patterns)  # read one at a time, not kept
     table, price = pricing(options)
-    result = DryRun(total=len(articles), todo=len(todo), price_source=table.source)
+    result = DryRun(total=plan.total, todo=plan.todo, price_source=table.source)
     result.overhead_tokens = overhead_tokens(options.settings, options.mode)
     if price is not None and options.openai_batch:
         price = prices.Price(price.input * table.batch_discount, price.output * table.batch_discount)
@@ -78,6 +77,8 @@ def dry_run(inputs: Sequence[str], output: Path, options: Options) -> DryRun:
         if options.max_cost is not None and spent <= options.max_cost and fits == started:
             fits += 1  # the run stops at the first article that does not fit
         started += 1
+    if todo.failure is not None:
+        raise todo.failure
     result.cost = spent if price is not None else None
     result.fits = fits if options.max_cost is not None else None
     return result
