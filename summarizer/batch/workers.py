@@ -183,7 +183,9 @@ async def work(
             if article.text is None:
                 record = error_line(article, "InputError", article.problem or "unreadable article")
                 results.append(record)
-                report.failures.append((article.id, record["error"]["message"]))
+                report.failed += 1
+                report.failures.append((article.id, f"InputError: {record['error']['message']}"))
+                progress.note(f"failed: {article.id}: InputError: {record['error']['message']}")
                 progress.update(ok=False)
                 continue
             if admitted is not None and article.id not in admitted:
