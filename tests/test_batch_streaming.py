@@ -10,6 +10,7 @@ No timing or memory is asserted here (``benchmarks/batch_memory.py`` measures th
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import threading
@@ -22,7 +23,7 @@ from test_batch import costly_echo, lines, marked_failures, options, write_artic
 from summarizer import cli
 from summarizer.batch import articles, dry_run, run_batch
 from summarizer.batch.results import Results
-from summarizer.batch.workers import Stream, survey
+from summarizer.batch.workers import SURVEY_STEP, Stream, asurvey, survey
 from summarizer.config import Settings
 from summarizer.errors import BATCH_PARTIAL_FAILURE_EXIT, InputError
 
@@ -308,3 +309,18 @@ def test_unreadable_articles_still_become_error_lines(env, tmp_path) -> None:
     by_id = {r["id"]: r for r in lines(out)}
     assert by_id["good"]["ok"] and not by_id["bad"]["ok"] and not by_id["n"]["ok"]
     assert "not valid UTF-8" in by_id["bad"]["error"]["message"] and "must be text" in by_id["n"]["error"]["message"]
+
+
+def test_ctrl_c_lands_during_the_first_pass_however_long_the_inputs(tmp_path) -> None:
+    jsonl = write_jsonl(tmp_path / "articles.jsonl", [record(i) for i in range(4 * SURVEY_STEP)])
+
+    async def cancelled_early() -> None:
+        task = asyncio.create_task(asurvey([str(jsonl)], Results(tmp_path / "out.jsonl")))
+        await asyncio.sleep(0)  # the survey runs up to its first pause
+        task.cancel()  # what Ctrl-C does to the run
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancelled_early())
+    plan = asyncio.run(asurvey([str(jsonl)], Results(tmp_path / "out.jsonl")))  # left alone, it walks them all
+    assert (plan.total, plan.todo) == (4 * SURVEY_STEP, 4 * SURVEY_STEP)

@@ -28,7 +28,7 @@ from summarizer.batch.options import Options
 from summarizer.batch.progress import Progress
 from summarizer.batch.report import Report
 from summarizer.batch.results import Made, Results
-from summarizer.batch.workers import Stream, build, close_engine, pricing, survey, work
+from summarizer.batch.workers import Stream, asurvey, build, close_engine, pricing, work
 from summarizer.errors import InputError
 
 
@@ -50,7 +50,7 @@ async def arun_batch(inputs: Sequence[str], output: Path, options: Options, stre
     made = Made(options.settings.model, options.mode, prompting.prompt_version())
     results = Results(output, made, redo_stale=options.redo_stale)
     with hold(output):
-        plan = survey(inputs, results, options.patterns, check)
+        plan = await asurvey(inputs, results, options.patterns, check)
         repaired = results.load()
         report = Report(total=plan.total, skipped=len(plan.skip))
         report.stale = plan.stale

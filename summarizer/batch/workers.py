@@ -52,6 +52,9 @@ def pricing(options: Options) -> tuple[prices.PriceTable, prices.Price | None]:
     return table, price
 
 
+SURVEY_STEP = 256  # articles surveyed between two chances for Ctrl-C to land
+
+
 @dataclass
 class Plan:
     """What the inputs hold, from ``survey``: counts and ids, no text."""
@@ -68,14 +71,9 @@ class Plan:
         return self.total - len(self.skip)
 
 
-def survey(inputs: Sequence[str], results: Results, patterns: Sequence[str] = DEFAULT_PATTERNS,
-           check: OutputCheck | None = None) -> Plan:  # fmt: skip
-    """The first pass over the inputs: ids, duplicates refused (naming both places), malformed JSON
-    Lines refused (naming the line), every file checked against ``check``, and the articles the
-    results file has a line for hashed and sorted into finished (``skip``) and to run again
-    (``rerun``). Texts are read one at a time and dropped; only ids are kept.
-    """
-    plan = Plan()
+def _surveying(plan: Plan, inputs: Sequence[str], results: Results, patterns: Sequence[str],
+               check: OutputCheck | None) -> Iterator[None]:  # fmt: skip
+    """``survey``'s walk, pausing (a yield) every ``SURVEY_STEP`` articles."""
     have = results.ids()
     for named in names(inputs, patterns):
         if check is not None:
@@ -88,8 +86,31 @@ def survey(inputs: Sequence[str], results: Results, patterns: Sequence[str] = DE
             key = (named.id, named.read().sha256)
             plan.stale += results.is_stale(key)
             (plan.skip if results.is_done(key) else plan.rerun).add(named.id)
+        if plan.total % SURVEY_STEP == 0:
+            yield
     if not plan.total:
         raise nothing_found(inputs, patterns)
+
+
+def survey(inputs: Sequence[str], results: Results, patterns: Sequence[str] = DEFAULT_PATTERNS,
+           check: OutputCheck | None = None) -> Plan:  # fmt: skip
+    """The first pass over the inputs: ids, duplicates refused (naming both places), malformed JSON
+    Lines refused (naming the line), every file checked against ``check``, and the articles the
+    results file has a line for hashed and sorted into finished (``skip``) and to run again
+    (``rerun``). Texts are read one at a time and dropped; only ids are kept.
+    """
+    plan = Plan()
+    for _ in _surveying(plan, inputs, results, patterns, check):
+        pass
+    return plan
+
+
+async def asurvey(inputs: Sequence[str], results: Results, patterns: Sequence[str] = DEFAULT_PATTERNS,
+                  check: OutputCheck | None = None) -> Plan:  # fmt: skip
+    """``survey`` that Ctrl-C (cancellation) interrupts at once, however long the inputs."""
+    plan = Plan()
+    for _ in _surveying(plan, inputs, results, patterns, check):
+        await asyncio.sleep(0)
     return plan
 
 
