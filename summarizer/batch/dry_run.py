@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from summarizer import prices, prompting
-from summarizer.batch.articles import collect
 from summarizer.batch.options import Options
 from summarizer.batch.results import Made, Results
-from summarizer.batch.workers import chunk_tokens, pricing, todo_of
+from summarizer.batch.workers import Stream, chunk_tokens, pricing, survey
 from summarizer.errors import InputError
 from summarizer.overhead import overhead_tokens
 
@@ -82,11 +81,11 @@ def dry_run(inputs: Sequence[str], output: Path, options: Options, cache_hit_rat
     """
     if not 0 <= cache_hit_rate <= 1:
         raise InputError(f"--cache-hit-rate must be between 0 and 1, not {cache_hit_rate:g}")
-    articles = collect(inputs, options.patterns)
     made = Made(options.settings.model, options.mode, prompting.prompt_version())
-    todo = todo_of(articles, Results(output, made, redo_stale=options.redo_stale))
+    plan = survey(inputs, Results(output, made, redo_stale=options.redo_stale), options.patterns)
+    todo = Stream(inputs, plan, options.patterns)  # read one at a time, not kept
     table, price = pricing(options)
-    result = DryRun(total=len(articles), todo=len(todo), price_source=table.source)
+    result = DryRun(total=plan.total, todo=plan.todo, price_source=table.source)
     result.overhead_tokens = overhead_tokens(options.settings.model, options.mode)
     if price is not None and options.openai_batch:
         price = price.scaled(table.batch_discount)
@@ -109,6 +108,8 @@ def dry_run(inputs: Sequence[str], output: Path, options: Options, cache_hit_rat
         if options.max_cost is not None and spent <= options.max_cost and fits == started:
             fits += 1  # the run stops at the first article that does not fit
         started += 1
+    if todo.failure is not None:
+        raise todo.failure
     result.cost = spent if price is not None else None
     result.cached_tokens = round(cache_hit_rate * result.prompt_tokens)
     result.fits = fits if options.max_cost is not None else None

@@ -11,8 +11,10 @@ How it works, in order:
 1. *Capture*: each article's request bodies (one per chunk over ``--max-input-tokens``) are made by
    running the ordinary pipeline against a transport that keeps the body instead of sending it, so
    the batch asks exactly what a live run would (same prompt, same instructor request shaping).
+   Articles are read from the stream of inputs ``CAPTURE_GROUP`` at a time.
 2. *Budget*: with ``--max-cost``, articles are admitted in input order at the discounted estimate
-   until the next would exceed the budget; only admitted articles are submitted.
+   until the next would exceed the budget; only admitted articles are submitted (and kept, with their
+   bodies, for step 5); the others are not read.
 3. *Submit*: the bodies go up as a JSONL file (``POST /v1/files``, purpose ``batch``; at most
    ``MAX_REQUESTS`` requests or ``MAX_BYTES`` per job) and a job is created (``POST /v1/batches``,
    window 24 h); each request's ``custom_id`` is the hash of its body. The job ids are saved in
@@ -36,7 +38,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +62,7 @@ COMPLETION_WINDOW = "24h"
 MAX_REQUESTS = 50_000
 MAX_BYTES = 190 * 1024 * 1024
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
+CAPTURE_GROUP = 64  # articles captured with one capture engine
 
 
 def key(body: dict[str, Any]) -> str:
@@ -224,35 +227,56 @@ async def fetch_answers(
 
 
 async def run(
-    todo: list[Article], results: Results, options: Options, ledger: Ledger, progress: Progress, report: Report
-) -> None:
-    """A batch run whose first attempts go through the Batch API (see the module docstring)."""
+    todo: Iterable[Article], total: int, results: Results, options: Options, ledger: Ledger, progress: Progress,
+    report: Report,
+) -> None:  # fmt: skip
+    """A batch run of ``todo`` (``total`` articles) whose first attempts go through the Batch API (see the
+    module docstring)."""
     if options.replay is not None or options.record is not None:
         raise ConfigError("--openai-batch cannot be combined with --replay or --record", hint="drop one of them")
     table = prices.load(options.prices_file)
     standard = ledger.price
     discounted = standard.scaled(table.batch_discount) if standard else None  # cached-input price included
-
-    readable = [a for a in todo if a.text is not None]
-    bodies = capture(options.settings, options.mode, [a.text or "" for a in readable], options.max_input_tokens,
-                     options.max_output_tokens)  # fmt: skip
     if ledger.max_cost is not None and discounted is not None:
         ledger.overhead_tokens = overhead_tokens(options.settings.model, options.mode)
+
     admitted: dict[str, float] = {}
     requests: dict[str, dict[str, Any]] = {}
-    for article, article_bodies in zip(readable, bodies, strict=True):
-        estimate = (
-            prices.estimate(discounted, chunk_tokens(article, options), ledger.overhead_tokens)
-            if ledger.max_cost is not None and discounted is not None
-            else None
-        )
-        reserved = ledger.admit(estimate)
-        if reserved is None:
+    run_now: list[Article] = []  # admitted articles and unreadable ones (error lines), in input order
+    group: list[Article] = []
+
+    def admit_group() -> bool:
+        """Capture and admit the articles of ``group``; False once the budget refuses one."""
+        readable = [a for a in group if a.text is not None]
+        bodies = iter(capture(options.settings, options.mode, [a.text or "" for a in readable],
+                              options.max_input_tokens, options.max_output_tokens))  # fmt: skip
+        for article in group:
+            if article.text is None:
+                run_now.append(article)
+                continue
+            article_bodies = next(bodies)
+            estimate = (
+                prices.estimate(discounted, chunk_tokens(article, options), ledger.overhead_tokens)
+                if ledger.max_cost is not None and discounted is not None
+                else None
+            )
+            reserved = ledger.admit(estimate)
+            if reserved is None:
+                return False
+            admitted[article.id] = reserved
+            requests.update({key(b): b for b in article_bodies})
+            run_now.append(article)
+        group.clear()
+        return True
+
+    for article in todo:
+        group.append(article)
+        if len(group) >= CAPTURE_GROUP and not admit_group():
             break
-        admitted[article.id] = reserved
-        requests.update({key(b): b for b in article_bodies})
-    run_now = [a for a in todo if a.text is None or a.id in admitted]
-    report.not_started += len(readable) - len(admitted)
+    else:
+        admit_group()
+    group.clear()
+    report.not_started += max(0, total - len(run_now))  # refused by the budget (from there on, nothing is read)
 
     prefilled = PrefilledTransport(http_pool(options))
     engine = build(options, network=prefilled)
@@ -279,7 +303,8 @@ async def run(
             served = prefilled.served.pop(books.label, Usage())
             return standard.of(books.usage) - standard.of(served) + discounted.of(served)
 
-        await work(engine, run_now, results, options, ledger, progress, report, cost_of=cost_of, admitted=admitted)
+        await work(engine, run_now, len(run_now), results, options, ledger, progress, report, cost_of=cost_of,
+                   admitted=admitted)  # fmt: skip
         if not report.interrupted:
             state.unlink(missing_ok=True)
     finally:

@@ -29,8 +29,9 @@ A line may carry other keys too; a *result line* is any JSON object with a strin
   renaming it over the file (``os.replace``), so an interruption leaves the old file or the new one.
   A symlinked output stays a link: the file it points to is what is rewritten. Lines of ids not in
   the current inputs are kept.
-- *Small memory*: resuming keeps, per finished line, only its id, hash and whether it is stale (made
-  with another model, mode or prompt version than ``made``); rewriting streams line by line.
+- *Small memory*: resuming keeps, per line, only its id and, per finished line, its hash and whether
+  it is stale (made with another model, mode or prompt version than ``made``); rewriting streams line
+  by line.
 """
 
 from __future__ import annotations
@@ -213,9 +214,10 @@ class Results:
     def load(self) -> str | None:
         """Check the file (``ForeignLines`` if it holds other data), index it, and repair its last line.
 
-        Returns what was repaired, for the user, or None. Call it holding the lock (``lock.hold``).
+        Returns what was repaired, for the user, or None. Call it holding the lock (``lock.hold``); an
+        index made under the same lock (by ``ids``, ``is_done``...) is kept, not read again.
         """
-        self._scan()
+        self._index()
         tail = self._tail
         if tail is None:
             return None
@@ -237,6 +239,20 @@ class Results:
         which = f"of article {tail.article_id!r}, " if tail.article_id is not None else ""
         return (f"repaired {self.path}: removed a torn last line ({which}{tail.size} bytes) left by an interrupted "
                 "write; that article runs again")  # fmt: skip
+
+    def ids(self) -> set[str]:
+        """The ids that have a line in the file (the set itself, not a copy)."""
+        self._index()
+        return self._ids
+
+    def is_done(self, key: tuple[str, str]) -> bool:
+        """Whether the article (id, hash) has a finished line (a stale one does not count under ``redo_stale``)."""
+        stale = self._index().get(key)
+        return stale is not None and not (stale and self.redo_stale)
+
+    def is_stale(self, key: tuple[str, str]) -> bool:
+        """Whether the article (id, hash) has only finished lines made with another model, mode or prompt version."""
+        return self._index().get(key, False)
 
     def done(self) -> set[tuple[str, str]]:
         """(id, hash) of the articles with a finished line (stale ones excepted under ``redo_stale``)."""

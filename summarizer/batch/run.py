@@ -1,12 +1,14 @@
 """A batch run: every article of the inputs summarised into the results file, resumably, within budget.
 
-``arun_batch`` checks the options, collects the articles, refuses a results file that is one of the
-inputs, takes the results file's lock for the whole run, checks and repairs the file (see
-``summarizer.batch.results``), skips the articles already done (same id and hash; with
-``redo_stale``, not those made with another model, mode or prompt version), removes the lines of
-those about to run again, then runs the rest through the workers, or first through the OpenAI Batch
-API with ``--openai-batch``, and returns the ``Report``. A failed write of the results file stops
-the run and is raised (``ResultsWriteError``) once the workers have stopped.
+``arun_batch`` checks the options, refuses a results file that is one of the inputs, takes the
+results file's lock for the whole run, surveys the inputs (a first pass keeping only ids: duplicate
+ids and malformed JSON Lines are refused before anything is sent, the articles already done are
+found: same id and hash; with ``redo_stale``, not those made with another model, mode or prompt
+version), checks and repairs the file (see ``summarizer.batch.results``), removes the lines of the
+articles about to run again, then streams the rest through the workers (each article read when a
+worker takes it), or first through the OpenAI Batch API with ``--openai-batch``, and returns the
+``Report``. A failed write of the results file stops the run and is raised (``ResultsWriteError``)
+once the workers have stopped; so is an input that became unreadable since the survey.
 """
 
 from __future__ import annotations
@@ -19,14 +21,14 @@ from typing import TextIO
 
 from summarizer import prompting
 from summarizer.batch import openai_batch
-from summarizer.batch.articles import check_output, collect
+from summarizer.batch.articles import check_output
 from summarizer.batch.ledger import Ledger
 from summarizer.batch.lock import hold
 from summarizer.batch.options import Options
 from summarizer.batch.progress import Progress
 from summarizer.batch.report import Report
 from summarizer.batch.results import Made, Results
-from summarizer.batch.workers import build, close_engine, pricing, todo_of, work
+from summarizer.batch.workers import Stream, asurvey, build, close_engine, pricing, work
 from summarizer.errors import InputError
 
 
@@ -43,23 +45,22 @@ async def arun_batch(inputs: Sequence[str], output: Path, options: Options, stre
     """Summarise every article of ``inputs`` into ``output`` (see ``summarizer.batch``)."""
     _check(options)
     started = time.monotonic()
-    articles = collect(inputs, options.patterns)
-    check_output(output, inputs, articles, options.patterns)
+    check = check_output(output, inputs, options.patterns)
     _, price = pricing(options)
     made = Made(options.settings.model, options.mode, prompting.prompt_version())
     results = Results(output, made, redo_stale=options.redo_stale)
     with hold(output):
+        plan = await asurvey(inputs, results, options.patterns, check)
         repaired = results.load()
-        todo = todo_of(articles, results)
-        report = Report(total=len(articles), skipped=len(articles) - len(todo))
-        report.stale = results.stale([(a.id, a.sha256) for a in articles])
+        report = Report(total=plan.total, skipped=len(plan.skip))
+        report.stale = plan.stale
         report.redo_stale = options.redo_stale
         ledger = Ledger(price=price, max_cost=options.max_cost)
-        progress = Progress(len(todo), ledger, stream)
+        progress = Progress(plan.todo, ledger, stream)
         if repaired is not None:
             report.repaired = repaired
             progress.note(repaired)
-        report.dropped_lines = results.prepare({a.id for a in todo})
+        report.dropped_lines = results.prepare(plan.rerun)
         if report.dropped_lines:
             progress.note(f"resuming: removed {report.dropped_lines} line(s) of articles to run again from {output}")
         if report.skipped:
@@ -71,21 +72,27 @@ async def arun_batch(inputs: Sequence[str], output: Path, options: Options, stre
                 else f"{report.stale} finished line(s) were made with another model/mode/prompt version; "
                 "--redo-stale redoes them"
             )
+        todo = Stream(inputs, plan, options.patterns)
         results.open()
         try:
             if options.openai_batch:
-                await openai_batch.run(todo, results, options, ledger, progress, report)
-            elif todo:
+                await openai_batch.run(todo, todo.total, results, options, ledger, progress, report)
+            elif todo.total:
                 engine = build(options)
                 try:
-                    await work(engine, todo, results, options, ledger, progress, report)
+                    await work(engine, todo, todo.total, results, options, ledger, progress, report)
                 finally:
                     await close_engine(engine)
         finally:
+            todo.close()
             results.close()
+            if todo.late:
+                progress.note(f"{todo.late} article(s) appeared in the inputs after the run began; the next run does them")
             progress.finish()
     if results.failure is not None:
         raise results.failure
+    if todo.failure is not None:
+        raise todo.failure
     report.attempts = ledger.attempts
     report.usage = ledger.usage
     report.cost = ledger.spent if price is not None else None

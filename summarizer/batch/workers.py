@@ -1,30 +1,36 @@
 """Batch workers: the articles of a run summarised concurrently, each finished one a line in the file.
 
 ``work`` runs ``options.concurrency`` workers that share ONE async ``Engine`` (one HTTP pool, one
-instructor client, see ``build``) and take articles in input order. Before starting an article a
-worker asks the ledger to admit its estimated cost; once the budget refuses, no worker starts
-another. One article's failure is its error line, never the run's end; an article interrupted in
-flight writes no line, so the next run does it again.
+instructor client, see ``build``) and take articles in input order. Every attempt is metered by the
+ledger; once the budget refuses one, no worker takes another article. One article's failure is its
+error line, never the run's end; an article interrupted in flight writes no line, so the next run
+does it again.
+
+The inputs are walked twice and never held: ``survey`` (the first pass) keeps only ids, refusing
+duplicates and malformed JSON Lines before anything is sent, hashes the articles the results file
+has a line for (to skip the finished ones), and counts what is to run; ``Stream`` (the second pass)
+reads each article to run when a worker takes it, so a worker holds one article's text at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
 
 from summarizer import accounting, chunking, prices, prompting, tokens
-from summarizer.batch.articles import Article
+from summarizer.batch.articles import DEFAULT_PATTERNS, Article, OutputCheck, duplicate, names, nothing_found
 from summarizer.batch.ledger import Ledger
 from summarizer.batch.options import Options
 from summarizer.batch.progress import Progress
 from summarizer.batch.report import Report
 from summarizer.batch.results import Results, error_line, ok_line
 from summarizer.client import Engine, build_engine
-from summarizer.errors import SummarizerError, redact
+from summarizer.errors import InputError, SummarizerError, redact
 from summarizer.orchestrator import arun
 
 
@@ -46,10 +52,106 @@ def pricing(options: Options) -> tuple[prices.PriceTable, prices.Price | None]:
     return table, price
 
 
-def todo_of(articles: list[Article], results: Results) -> list[Article]:
-    """The articles without an ``ok`` line for the same id and text in the results file."""
-    done = results.done()
-    return [a for a in articles if (a.id, a.sha256) not in done]
+SURVEY_STEP = 256  # articles surveyed between two chances for Ctrl-C to land
+
+
+@dataclass
+class Plan:
+    """What the inputs hold, from ``survey``: counts and ids, no text."""
+
+    total: int = 0  # articles the inputs name
+    skip: set[str] = field(default_factory=set)  # ids with an ok line for the same text: not run again
+    rerun: set[str] = field(default_factory=set)  # ids to run that have a line in the results file
+    stale: int = 0  # articles whose only finished lines were made with another model, mode or prompt version
+    ids: set[str] = field(default_factory=set)  # every id (the second pass runs only these, each once)
+
+    @property
+    def todo(self) -> int:
+        """Articles to run."""
+        return self.total - len(self.skip)
+
+
+def _surveying(plan: Plan, inputs: Sequence[str], results: Results, patterns: Sequence[str],
+               check: OutputCheck | None) -> Iterator[None]:  # fmt: skip
+    """``survey``'s walk, pausing (a yield) every ``SURVEY_STEP`` articles."""
+    have = results.ids()
+    for named in names(inputs, patterns):
+        if check is not None:
+            check.source(named.path)
+        if named.id in plan.ids:
+            raise duplicate(inputs, patterns, named)
+        plan.ids.add(named.id)
+        plan.total += 1
+        if named.id in have:
+            key = (named.id, named.read().sha256)
+            plan.stale += results.is_stale(key)
+            (plan.skip if results.is_done(key) else plan.rerun).add(named.id)
+        if plan.total % SURVEY_STEP == 0:
+            yield
+    if not plan.total:
+        raise nothing_found(inputs, patterns)
+
+
+def survey(inputs: Sequence[str], results: Results, patterns: Sequence[str] = DEFAULT_PATTERNS,
+           check: OutputCheck | None = None) -> Plan:  # fmt: skip
+    """The first pass over the inputs: ids, duplicates refused (naming both places), malformed JSON
+    Lines refused (naming the line), every file checked against ``check``, and the articles the
+    results file has a line for hashed and sorted into finished (``skip``) and to run again
+    (``rerun``). Texts are read one at a time and dropped; only ids are kept.
+    """
+    plan = Plan()
+    for _ in _surveying(plan, inputs, results, patterns, check):
+        pass
+    return plan
+
+
+async def asurvey(inputs: Sequence[str], results: Results, patterns: Sequence[str] = DEFAULT_PATTERNS,
+                  check: OutputCheck | None = None) -> Plan:  # fmt: skip
+    """``survey`` that Ctrl-C (cancellation) interrupts at once, however long the inputs."""
+    plan = Plan()
+    for _ in _surveying(plan, inputs, results, patterns, check):
+        await asyncio.sleep(0)
+    return plan
+
+
+class Stream:
+    """The second pass: the articles to run, in input order, each read when it is taken.
+
+    It yields the articles ``plan`` counted to run and no others: an id the survey did not see (the
+    inputs changed since) is left for the next run and counted in ``late``. If reading the inputs
+    fails now (a JSON Lines line malformed since the survey), the stream ends and ``failure`` says
+    why; what was taken before stays taken. ``plan.ids`` is consumed.
+    """
+
+    def __init__(self, inputs: Sequence[str], plan: Plan, patterns: Sequence[str] = DEFAULT_PATTERNS) -> None:
+        self.total = plan.todo
+        self.late = 0
+        self.failure: InputError | None = None
+        self._articles = self._walk(inputs, plan, patterns)
+
+    def _walk(self, inputs: Sequence[str], plan: Plan, patterns: Sequence[str]) -> Generator[Article, None, None]:
+        expected = plan.ids
+        try:
+            for named in names(inputs, patterns):
+                if named.id not in expected:
+                    self.late += 1
+                    continue
+                expected.discard(named.id)
+                if named.id not in plan.skip:
+                    yield named.read()
+        except InputError as err:
+            self.failure = InputError(f"{err} (the input changed during the run)",
+                                      hint="the lines written so far are kept; fix the input and re-run the same "
+                                      "command to resume")  # fmt: skip
+
+    def __iter__(self) -> Iterator[Article]:
+        return self
+
+    def __next__(self) -> Article:
+        return next(self._articles)
+
+    def close(self) -> None:
+        self._articles.close()
 
 
 async def _summarise(engine: Engine, article: Article, options: Options) -> dict[str, Any]:
@@ -66,7 +168,8 @@ async def _summarise(engine: Engine, article: Article, options: Options) -> dict
 
 async def work(
     engine: Engine,
-    todo: list[Article],
+    todo: Iterable[Article],
+    total: int,
     results: Results,
     options: Options,
     ledger: Ledger,
@@ -75,29 +178,38 @@ async def work(
     cost_of: Callable[[accounting.CallStats], float] | None = None,
     admitted: dict[str, float] | None = None,
 ) -> None:
-    """Run ``todo`` with ``options.concurrency`` workers, appending a line per finished article.
+    """Run ``todo`` (``total`` articles) with ``options.concurrency`` workers, appending a line per
+    finished article. Articles are taken from ``todo`` one at a time, as workers are free.
 
     Every attempt is metered by the ledger (a per-attempt ceiling), unless ``admitted`` is given: the
     Batch API path, whose articles were admitted on estimates before its job was paid for, and whose
-    articles' real cost ``cost_of(books)`` prices.
+    articles' real cost ``cost_of(books)`` prices. Once the ledger has refused an attempt, no worker
+    takes another article (those not taken, unreadable ones too, count as not started).
     """
     queue = iter(todo)
     ledger.books.meter = ledger if admitted is None else None
+    taken = 0
 
-    def unstarted(article: Article) -> bool:
-        if admitted is not None:
-            return article.id not in admitted
-        return ledger.stopped is not None  # sticky: once the budget refused, no article starts
+    def take() -> Article | None:
+        nonlocal taken
+        if admitted is None and ledger.stopped is not None:
+            return None  # sticky: once the budget refused, no article starts
+        article = next(queue, None)
+        if article is not None:
+            taken += 1
+        return article
 
     async def worker() -> None:
-        for article in queue:
+        while (article := take()) is not None:
             if article.text is None:
                 record = error_line(article, "InputError", article.problem or "unreadable article")
                 results.append(record)
-                report.failures.append((article.id, record["error"]["message"]))
+                report.failed += 1
+                report.failures.append((article.id, f"InputError: {record['error']['message']}"))
+                progress.note(f"failed: {article.id}: InputError: {record['error']['message']}")
                 progress.update(ok=False)
                 continue
-            if unstarted(article):
+            if admitted is not None and article.id not in admitted:
                 report.not_started += 1
                 continue
             books = accounting.CallStats(label=article.id, prompt_version=prompting.prompt_version(), parent=ledger.books)
@@ -123,7 +235,7 @@ async def work(
                 progress.note(f"failed: {article.id}: {record['error']['type']}: {record['error']['message']}")
             progress.update(ok=bool(record["ok"]))
 
-    workers = [asyncio.create_task(worker()) for _ in range(max(1, min(options.concurrency, len(todo))))]
+    workers = [asyncio.create_task(worker()) for _ in range(max(1, min(options.concurrency, total)))]
     try:
         await asyncio.gather(*workers)
     except asyncio.CancelledError:
@@ -131,7 +243,7 @@ async def work(
         for task in workers:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
-    report.not_started += sum(1 for _ in queue)
+    report.not_started += max(0, total - taken)  # counted, not read
 
 
 def http_pool(options: Options) -> httpx2.AsyncHTTPTransport:
