@@ -22,8 +22,8 @@ from test_batch import costly_echo, lines, marked_failures, options, write_artic
 
 from summarizer import cli
 from summarizer.batch import articles, dry_run, run_batch
+from summarizer.batch.plan import SURVEY_STEP, Stream, asurvey, survey
 from summarizer.batch.results import Results
-from summarizer.batch.workers import SURVEY_STEP, Stream, asurvey, survey
 from summarizer.config import Settings
 from summarizer.errors import BATCH_PARTIAL_FAILURE_EXIT, InputError
 

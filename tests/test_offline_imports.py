@@ -88,3 +88,11 @@ def test_the_probe_sees_the_sdk_when_a_model_is_called() -> None:
     code, imported = run_probe(["summarize", str(SEED), "--replay", str(ROOT / "evals/recordings"), "-o", "-"])
     assert code == 0
     assert imported == list(SDK)
+
+
+def test_batch_dry_run_imports_no_sdk(tmp_path: Path) -> None:
+    argv = ["batch", str(ROOT / "seeds"), str(ROOT / "evals/articles"), "-o", str(tmp_path / "out.jsonl"),
+            "--dry-run", "--model", "gpt-4o-mini", "--max-input-tokens", "400", "--max-cost", "1"]  # fmt: skip
+    code, imported = run_probe(argv)
+    assert code == 0
+    assert imported == []

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from summarizer import prices, prompting
 from summarizer.batch.options import Options
+from summarizer.batch.plan import Stream, chunk_tokens, pricing, survey
 from summarizer.batch.results import Made, Results
-from summarizer.batch.workers import Stream, chunk_tokens, pricing, survey
 from summarizer.errors import InputError
 from summarizer.overhead import overhead_tokens
 

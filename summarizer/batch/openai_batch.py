@@ -48,10 +48,11 @@ from summarizer import accounting, prices, recording
 from summarizer.batch.articles import Article
 from summarizer.batch.ledger import Ledger
 from summarizer.batch.options import Options
+from summarizer.batch.plan import chunk_tokens
 from summarizer.batch.progress import Progress
 from summarizer.batch.report import Report
 from summarizer.batch.results import Results
-from summarizer.batch.workers import build, chunk_tokens, close_engine, http_pool, work
+from summarizer.batch.workers import build, close_engine, http_pool, work
 from summarizer.capture import capture
 from summarizer.errors import ConfigError, ProviderError, SummarizerError
 from summarizer.overhead import overhead_tokens

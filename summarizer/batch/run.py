@@ -25,10 +25,11 @@ from summarizer.batch.articles import check_output
 from summarizer.batch.ledger import Ledger
 from summarizer.batch.lock import hold
 from summarizer.batch.options import Options
+from summarizer.batch.plan import Stream, asurvey, pricing
 from summarizer.batch.progress import Progress
 from summarizer.batch.report import Report
 from summarizer.batch.results import Made, Results
-from summarizer.batch.workers import Stream, asurvey, build, close_engine, pricing, work
+from summarizer.batch.workers import build, close_engine, work
 from summarizer.errors import InputError
 
 

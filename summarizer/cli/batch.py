@@ -25,7 +25,8 @@ BATCH_EXIT_CODES = (0, 2, 3, 8, BATCH_PARTIAL_FAILURE_EXIT, INTERRUPTED_EXIT)
 
 def cmd_batch(args: argparse.Namespace) -> int:
     """Summarise many articles concurrently into a JSON Lines file, one line per article (resumable)."""
-    from summarizer.batch import DEFAULT_PATTERNS, Options, dry_run, run_batch
+    from summarizer.batch.articles import DEFAULT_PATTERNS
+    from summarizer.batch.options import Options
     from summarizer.config import Settings
     from summarizer.transport import RetryPolicy
 
@@ -54,10 +55,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if output.is_dir():
         raise InputError(f"{output} is a directory", hint="-o takes the path of a .jsonl file")
     if args.dry_run:
+        from summarizer.batch.dry_run import dry_run  # prices offline: loads no SDK
+
         print(dry_run(args.inputs, output, options, cache_hit_rate=args.cache_hit_rate or 0.0).table(options))
         return 0
     if args.cache_hit_rate is not None:
         raise InputError("--cache-hit-rate only applies to --dry-run", hint="a run books the cached tokens the server reports")
+    from summarizer.batch.run import run_batch
+
     report = run_batch(args.inputs, output, options)
     print(report.table(output), file=sys.stderr)
     if report.interrupted:
