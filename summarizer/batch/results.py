@@ -36,7 +36,6 @@ A line may carry other keys too; a *result line* is any JSON object with a strin
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import errno
 import json
@@ -311,13 +310,12 @@ class Results:
     def append(self, record: dict[str, Any]) -> None:
         """One whole line, in one write (looping only if the OS takes it in parts).
 
-        If the write fails, what it wrote is truncated away, ``failure`` says why, and the run is
-        stopped like Ctrl-C stops it: ``asyncio.CancelledError`` is raised, so the workers stop and
-        ``arun_batch`` raises ``failure`` once they have.
+        If the write fails, what it wrote is truncated away and ``failure`` (a ``ResultsWriteError``)
+        is raised: the workers stop, and the run ends with it.
         """
         assert self._fd is not None, "open() first"
         if self.failure is not None:
-            raise asyncio.CancelledError(str(self.failure))
+            raise self.failure
         data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         view = memoryview(data)
         try:
@@ -327,7 +325,7 @@ class Results:
             with contextlib.suppress(OSError):
                 os.ftruncate(self._fd, self._size)  # back to the last whole line
             self.failure = _fail(self.path, e)
-            raise asyncio.CancelledError(str(self.failure)) from e
+            raise self.failure from e
         self._size += len(data)
 
     def close(self) -> None:

@@ -114,11 +114,13 @@ async def work(
     workers = [asyncio.create_task(worker()) for _ in range(max(1, min(options.concurrency, total)))]
     try:
         await asyncio.gather(*workers)
-    except asyncio.CancelledError:
-        report.interrupted = True
+    except BaseException as err:  # Ctrl-C, or the results file could not be written: stop every worker
         for task in workers:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
+        if not isinstance(err, asyncio.CancelledError):
+            raise
+        report.interrupted = True
     report.not_started += max(0, total - taken)  # counted, not read
 
 
