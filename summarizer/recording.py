@@ -257,12 +257,19 @@ class ReplayStore:
             self.served.append(rec)
         return rec
 
+    MISS_HINT = (
+        "replay only serves the articles that were recorded (evals/recordings holds the shipped ones); "
+        "to brief your own, set OPENAI_API_KEY, or point --base-url at a local OpenAI-compatible server "
+        "(Ollama, llama.cpp, vLLM)"
+    )
+
     def _miss(self, request: httpx2.Request, body: Any) -> RecordingError:
         same_endpoint = [
             r for r in self.by_key.values() if endpoint(r.request["path"]) == endpoint(request.url.path)
         ]
         if not same_endpoint:
-            return RecordingError(f"no recording under {self.root} for {request.method} {request.url.path}")
+            return RecordingError(f"no recording under {self.root} for {request.method} {request.url.path}",
+                                  hint=self.MISS_HINT)  # fmt: skip
         nearest = max(same_endpoint, key=lambda r: _closeness(r.request.get("body"), body))
         differs = diff_paths(nearest.request.get("body"), body)
         stats = accounting.current()
@@ -272,7 +279,8 @@ class ReplayStore:
             stale = f"; it was made with prompt version {recorded_pv}, this run uses {stats.prompt_version}"
         return RecordingError(
             f"no recording matches this request; nearest is {nearest.path}, which differs in "
-            f"{', '.join(differs) or 'the request line'}{stale}"
+            f"{', '.join(differs) or 'the request line'}{stale}",
+            hint=self.MISS_HINT if not stale else None,
         )
 
 

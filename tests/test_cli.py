@@ -150,3 +150,44 @@ def test_exit_codes_in_readme_and_help_come_from_the_one_table(capsys) -> None:
         seen.append(cls.exit_code)
         classes += cls.__subclasses__()
     assert set(seen) <= set(EXIT_CODES)
+
+
+def _commands() -> dict:
+    import argparse
+
+    from summarizer.cli import build_parser
+
+    parser = build_parser()
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+
+
+def test_every_option_has_help_text() -> None:
+    for name, command in _commands().items():
+        for action in command._actions:
+            assert action.help, f"{name} {action.option_strings or action.dest} has no help text"
+
+
+def test_readme_synopses_list_every_option_help_lists() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## CLI", 1)[1].split("```", 2)[1]
+    synopses = re.split(r"\n(?=summarizer )", block)
+    for name, command in _commands().items():
+        synopsis = next(s for s in synopses if s.startswith(f"summarizer {name}"))
+        listed = set(re.findall(r"(?<![\w-])--?[a-z][\w-]*", synopsis))
+        for action in command._actions:
+            options = [o for o in action.option_strings if o not in ("-h", "--help")]
+            assert not options or listed & set(options), f"README's {name} synopsis lacks {options[-1]}"
+
+
+def test_version_and_short_model_option(capsys) -> None:
+    from summarizer.version import __version__
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"summarizer {__version__}"
+
+
+def test_argparse_errors_end_with_a_hint(capsys) -> None:
+    assert main(["batch", "x.txt"]) == 2  # -o is required
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-2].startswith("summarizer: error: the following arguments are required: -o")
+    assert err[-1].startswith("hint: ")

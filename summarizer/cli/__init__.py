@@ -15,19 +15,21 @@ import sys
 from collections.abc import Callable, Sequence
 
 from summarizer.cli import batch, eval, schema, summarize
-from summarizer.cli.common import fail
+from summarizer.cli.common import HelpFormatter, Parser, fail
 from summarizer.errors import INTERRUPTED_EXIT, SummarizerError, exit_codes_help, redact
+from summarizer.version import __version__
 
 Handler = Callable[[argparse.Namespace], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="summarizer",
         description="Turn news and policy articles into structured, source-grounded briefs.",
         epilog=exit_codes_help(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"summarizer {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in (summarize, eval, batch, schema):
         command.register(sub)

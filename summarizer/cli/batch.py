@@ -100,7 +100,6 @@ def _share(value: str) -> float:
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "batch", help=cmd_batch.__doc__, description=cmd_batch.__doc__, epilog=exit_codes_help(BATCH_EXIT_CODES),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="article files, directories (searched for --glob) or JSONL files of {id, text}")  # fmt: skip
@@ -111,20 +110,21 @@ def register(sub: Any) -> None:
     p.add_argument("--concurrency", type=_positive_int, default=DEFAULT_CONCURRENCY, metavar="N",
                    help=f"articles in flight (default: {DEFAULT_CONCURRENCY})")  # fmt: skip
     p.add_argument("--max-cost", type=_amount, metavar="USD",
-                   help="stop starting articles before the estimated spend would exceed USD")  # fmt: skip
+                   help="a ceiling on the spend the run books: no request is sent whose worst case would pass USD "
+                        "(default: no budget)")  # fmt: skip
     p.add_argument("--dry-run", action="store_true", help="price the run offline; send and write nothing")
     p.add_argument("--cache-hit-rate", type=_share, metavar="R",
                    help="with --dry-run: assume a share R of prompt tokens is served from the provider's prompt cache "
                         "(default: 0, none)")  # fmt: skip
     p.add_argument("--redo-stale", action="store_true",
                    help="run again finished articles whose lines were made with another model, mode or prompt version")  # fmt: skip
-    p.add_argument("--prices", metavar="FILE", help="JSON price table laid over the shipped one")
+    p.add_argument("--prices", metavar="FILE", help="JSON price table laid over the shipped one (default: the shipped table only)")
     p.add_argument("--openai-batch", action="store_true",
                    help="submit first attempts via the OpenAI Batch API (half price, up to 24 h)")  # fmt: skip
     p.add_argument("--poll-interval", type=float, default=DEFAULT_POLL_INTERVAL_S, metavar="S",
                    help=f"seconds between Batch API status checks (default: {DEFAULT_POLL_INTERVAL_S:g})")  # fmt: skip
     p.add_argument("--max-input-tokens", type=_positive_int, metavar="N",
-                   help="split longer articles into chunks of at most N tokens")  # fmt: skip
+                   help="split longer articles into chunks of at most N tokens (default: no splitting)")  # fmt: skip
     p.add_argument("--retries", type=_positive_int, metavar="N", help=f"HTTP attempts per request (default: {DEFAULT_HTTP_ATTEMPTS})")
     add_model_options(p)
     add_recording_options(p)

@@ -6,9 +6,34 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any, NoReturn
 
 from summarizer.config import DEFAULT_MAX_OUTPUT_TOKENS, DEFAULT_REASKS, DEFAULT_TIMEOUT_S, MODE_NAMES
 from summarizer.errors import InputError, SummarizerError
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Help with each option's default: stated in its text, or appended when it has a plain value."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        plain = action.default not in (None, False, argparse.SUPPRESS) and action.option_strings
+        return text if "default" in text or not plain else f"{text} (default: %(default)s)"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors in the shape of every other error: one line, then a hint; and
+    every page of help (sub-commands' too) formatted by ``HelpFormatter``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        print(f"summarizer: error: {message}", file=sys.stderr)
+        print(f"hint: `{self.prog} --help` lists the options", file=sys.stderr)
+        raise SystemExit(2)
 
 
 def fail(err: SummarizerError) -> int:
@@ -41,7 +66,7 @@ def write(text: str, output: str | None) -> None:
 
 
 def add_endpoint_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", help="model name (default: $SUMMARIZER_MODEL or gpt-4o-mini)")
+    p.add_argument("-m", "--model", help="model name (default: $SUMMARIZER_MODEL or gpt-4o-mini)")
     p.add_argument("--base-url", help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL or OpenAI)")
     p.add_argument("--mode", choices=MODE_NAMES, default=MODE_NAMES[0],
                    help=f"how the structured answer is requested (default: {MODE_NAMES[0]})")  # fmt: skip

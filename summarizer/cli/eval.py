@@ -85,7 +85,7 @@ def register(sub: Any) -> None:
     p.add_argument("--html", metavar="F", help="write a self-contained HTML page with highlighted evidence")
     p.add_argument("--save-predictions", metavar="DIR", help="write each prediction as DIR/ID.json")
     p.add_argument("--baseline", metavar="F", help="a JSON report to compare with")
-    p.add_argument("--fail-on-regression", action="store_true", help="exit 10 when scores moved/fell")
+    p.add_argument("--fail-on-regression", action="store_true", help="exit 10 when scores moved (replay) or fell (needs --baseline)")
     p.add_argument("--lint", action="store_true", help="only check the gold files")
     add_endpoint_options(p)
     p.set_defaults(handler=cmd_eval)

@@ -48,10 +48,11 @@ def cmd_summarize(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     p = sub.add_parser("summarize", help=cmd_summarize.__doc__, description=cmd_summarize.__doc__)
-    p.add_argument("article", metavar="ARTICLE|-")
-    p.add_argument("--format", choices=["json", "markdown"], default="markdown")
+    p.add_argument("article", metavar="ARTICLE|-", help="the article: a UTF-8 text file, or - for standard input")
+    p.add_argument("--format", choices=["json", "markdown"], default="markdown",
+                   help="a Markdown briefing note, or schema v1 JSON")  # fmt: skip
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
     add_model_options(p)
     add_recording_options(p)
-    p.add_argument("--max-input-tokens", type=int, metavar="N", help="input budget per model call")
+    p.add_argument("--max-input-tokens", type=int, metavar="N", help="split longer articles into chunks of at most N tokens (default: no splitting)")
     p.set_defaults(handler=cmd_summarize)
