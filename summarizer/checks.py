@@ -168,3 +168,12 @@ def finalize(draft: Draft, article: str, *, strict: bool) -> tuple[dict[str, Any
     content["actors"] = [a.model_dump() for a in actors]
     return content, warnings
 
+
+def warning_kind(warning: str) -> str | None:
+    """What a ``metadata.warnings`` line says happened: ``dropped`` (an item lost, here or in a chunk),
+    ``repaired`` (an actor reference fixed or added), or None (a dropped quote of a kept item, ...)."""
+    if "dropped item" in warning or "dropped an item" in warning or "failed and is missing" in warning:
+        return "dropped"
+    if "repaired to" in warning or "added to actors" in warning or "duplicate actor" in warning:
+        return "repaired"
+    return None

@@ -1,21 +1,25 @@
-"""Progress of a batch run: one status line on stderr (articles, rate, tokens and cost so far), redrawn
-in place on a terminal and printed every 10% otherwise; notes (failures, resumes) go above it.
+"""Progress of a batch run on stderr: on a terminal, one live line drawn by ``rich`` (articles done of
+all, a bar, rate, tokens, cost and time left), fitted to the terminal's width from 60 columns up and
+redrawn in place; otherwise plain lines every 10%. Notes (failures, resumes) go above it.
 """
 
 from __future__ import annotations
 
 import math
+import shutil
 import sys
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
 from summarizer.batch.ledger import Ledger
 
+MIN_WIDTH = 60
+
 
 class Progress:
-    """One status line on stderr: redrawn in place on a terminal, every 10% otherwise."""
+    """The status of a batch run: a live line on a terminal, a line every 10% otherwise."""
 
-    def __init__(self, total: int, ledger: Ledger, stream: TextIO | None = None) -> None:
+    def __init__(self, total: int, ledger: Ledger, stream: TextIO | None = None, width: int | None = None) -> None:
         self.total = total
         self.ledger = ledger
         self.stream = stream or sys.stderr
@@ -24,37 +28,56 @@ class Progress:
         self.ok = 0
         self.failed = 0
         self._step = -1
-        self._drawn = 0.0
+        self._live: Any = None
+        if self.tty:
+            self._live, self._task = self._start(width)
+
+    def _start(self, width: int | None) -> tuple[Any, Any]:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        columns = width or shutil.get_terminal_size((80, 24)).columns
+        console = Console(file=self.stream, width=max(MIN_WIDTH, columns), force_terminal=True, highlight=False)
+        live = Progress(
+            TextColumn("{task.completed}/{task.total}"),
+            BarColumn(bar_width=None),
+            TextColumn("{task.fields[status]}"),
+            TimeRemainingColumn(compact=True),
+            console=console,
+            refresh_per_second=4,
+        )
+        task = live.add_task("batch", total=self.total, status=self._status())
+        live.start()
+        return live, task
 
     @property
     def done(self) -> int:
         return self.ok + self.failed
 
+    def _status(self) -> str:
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        cost = f"${self.ledger.spent:.4f}" if self.ledger.price else "cost n/a"
+        tokens = self.ledger.usage.total_tokens
+        shown = f"{tokens / 1_000_000:.1f}M" if tokens >= 1_000_000 else f"{tokens / 1000:.0f}k" if tokens >= 10_000 else f"{tokens}"
+        return f"{self.done / elapsed:.1f}/s {shown} tok {cost}"
+
     def line(self) -> str:
+        """The plain status line (no terminal)."""
+        pct = 100 * self.done / self.total if self.total else 100.0
         elapsed = max(time.monotonic() - self.started, 1e-9)
         rate = self.done / elapsed
-        pct = 100 * self.done / self.total if self.total else 100.0
-        cost = f"${self.ledger.spent:.4f}" if self.ledger.price else "cost n/a"
         eta = f" · eta {(self.total - self.done) / rate:.0f}s" if rate > 0 and self.done < self.total else ""
-        width = 20
-        filled = int(width * self.done / self.total) if self.total else width
-        bar = "#" * filled + "-" * (width - filled)
-        return (
-            f"[{bar}] {self.done}/{self.total} ({pct:.0f}%) · {rate:.1f} articles/s · "
-            f"{self.ledger.usage.total_tokens:,} tokens · {cost} · {self.ok} ok, {self.failed} failed{eta}"
-        )
+        cost = f"${self.ledger.spent:.4f}" if self.ledger.price else "cost n/a"
+        return (f"{self.done}/{self.total} ({pct:.0f}%) · {rate:.1f} articles/s · "
+                f"{self.ledger.usage.total_tokens:,} tokens · {cost} · {self.ok} ok, {self.failed} failed{eta}")  # fmt: skip
 
     def update(self, ok: bool) -> None:
         if ok:
             self.ok += 1
         else:
             self.failed += 1
-        if self.tty:
-            now = time.monotonic()
-            if now - self._drawn >= 0.1 or self.done == self.total:
-                self._drawn = now
-                self.stream.write("\r\x1b[2K" + self.line())
-                self.stream.flush()
+        if self._live is not None:
+            self._live.update(self._task, completed=self.done, status=self._status())
             return
         step = math.floor(10 * self.done / self.total) if self.total else 10
         if step > self._step:
@@ -62,14 +85,13 @@ class Progress:
             print(self.line(), file=self.stream, flush=True)
 
     def note(self, message: str) -> None:
-        if self.tty:
-            self.stream.write("\r\x1b[2K")
+        if self._live is not None:
+            self._live.console.print(message, markup=False, highlight=False)  # wrapped to the width
+            return
         print(message, file=self.stream, flush=True)
-        if self.tty and self.done:
-            self.stream.write(self.line())
-            self.stream.flush()
 
     def finish(self) -> None:
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
+        if self._live is not None:
+            self._live.update(self._task, completed=self.done, status=self._status())
+            self._live.stop()
+            self._live = None

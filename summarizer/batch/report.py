@@ -25,6 +25,8 @@ class Report:
     repaired: str | None = None  # what was repaired at the end of the file before the run, if anything
     stale: int = 0  # finished articles whose lines were made with another model, mode or prompt version
     redo_stale: bool = False  # ... and whether they were run again
+    dropped_items: int = 0  # items (or chunks) lost from succeeded briefs, per metadata.warnings
+    repaired_refs: int = 0  # actor references repaired or added
     failures: list[tuple[str, str]] = field(default_factory=list)
 
     def _cached_note(self) -> str:
@@ -42,6 +44,8 @@ class Report:
             ("failed", f"{self.failed}", "error lines; re-run the same command to retry them" if self.failed else ""),
             ("skipped", f"{self.skipped}", f"already done in {output}" if self.skipped else ""),
             ("not started", f"{self.not_started}", "re-run the same command to resume" if self.not_started else ""),
+            ("dropped", f"{self.dropped_items}", "items or chunks missing from succeeded briefs (see their warnings)"),
+            ("repaired", f"{self.repaired_refs}", "actor references repaired or added (see their warnings)"),
             ("attempts", f"{self.attempts}", "model calls, retries and re-asks included"),
             (
                 "tokens",

@@ -25,6 +25,7 @@ from summarizer.batch.options import Options
 from summarizer.batch.progress import Progress
 from summarizer.batch.report import Report
 from summarizer.batch.results import Results, error_line, ok_line
+from summarizer.checks import warning_kind
 from summarizer.client import Engine, build_engine
 from summarizer.errors import SummarizerError, redact
 from summarizer.orchestrator import arun
@@ -105,6 +106,9 @@ async def work(
             results.append(record)
             if record["ok"]:
                 report.succeeded += 1
+                kinds = [warning_kind(w) for w in record["summary"]["metadata"]["warnings"]]
+                report.dropped_items += kinds.count("dropped")
+                report.repaired_refs += kinds.count("repaired")
             else:
                 report.failed += 1
                 report.failures.append((article.id, f"{record['error']['type']}: {record['error']['message']}"))
