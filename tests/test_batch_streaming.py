@@ -262,7 +262,7 @@ def test_resume_after_a_streamed_run_and_the_progress_total_counts_only_what_run
     second = run_batch([str(jsonl)], out, options(Settings.from_env(), concurrency=3), stream=stream)
     assert (second.total, second.skipped, second.succeeded, second.failed, second.dropped_lines) == (10, 7, 3, 0, 3)
     assert len(env.requests) - sent == 3
-    progress = [line for line in stream.getvalue().splitlines() if line.startswith("[")]
+    progress = [line for line in stream.getvalue().splitlines() if "articles/s" in line]
     assert progress and all("/3 (" in line for line in progress) and "3/3 (100%)" in progress[-1]
     table = second.table(out)
     assert "articles                10" in table and "skipped                  7" in table
