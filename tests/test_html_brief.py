@@ -19,7 +19,7 @@ from summarizer.html_brief import to_html
 from summarizer.schema import ArticleSummary
 
 HOSTILE = (
-    'Officials said "no deal" & left. <script>document.title=\'pwned\'</script> Then '
+    "Officials said \"no deal\" & left. <script>document.title='pwned'</script> Then "
     "<img src=x onerror=\"document.title='img';alert(1)\"> Poland & NATO agreed to talk, and NATO said "
     "talks would resume soon.\n"
 )
