@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from summarizer.cli.common import add_model_options, add_recording_options, quiet_instructor, write
+
+if TYPE_CHECKING:
+    from summarizer.recording import ReplayStore
 
 
 def cmd_summarize(args: argparse.Namespace) -> int:
@@ -42,15 +45,48 @@ def cmd_summarize(args: argparse.Namespace) -> int:
                 print(f"replayed {rec.path} (provenance: {rec.provenance})", file=sys.stderr)
     for warning in summary.metadata.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    write(render.to_markdown(summary) if args.format == "markdown" else render.to_json(summary), args.output)
+    fmt = output_format(args.format, args.output)
+    if fmt == "html":
+        from summarizer.html_brief import to_html
+
+        page = to_html(summary, text, title=label, provenance=_provenance(engine.replay, args.record))
+        write(page, args.output)
+    else:
+        write(render.to_markdown(summary) if fmt == "markdown" else render.to_json(summary), args.output)
     return 0
+
+
+FORMATS = ("json", "markdown", "html")
+_SUFFIX_FORMAT = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
+
+
+def output_format(explicit: str | None, output: str | None) -> str:
+    """``--format`` when given, else the one the -o extension names, else markdown."""
+    if explicit:
+        return explicit
+    if output and output != "-":
+        return _SUFFIX_FORMAT.get(Path(output).suffix.lower(), "markdown")
+    return "markdown"
+
+
+def _provenance(replay: ReplayStore | None, record: str | None) -> str:
+    """Where the model's answer came from, as the page header says it."""
+    if replay is None:
+        return f"live (recorded under {record})" if record else "live"
+    served = replay.served
+    if not served:
+        return "replayed (no recording served)"
+    kinds = ", ".join(dict.fromkeys(rec.provenance for rec in served))
+    paths = ", ".join(dict.fromkeys(str(rec.path) for rec in served))
+    return f"replayed from {kinds} response(s): {paths}"
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("summarize", help=cmd_summarize.__doc__, description=cmd_summarize.__doc__)
     p.add_argument("article", metavar="ARTICLE|-", help="the article: a UTF-8 text file, or - for standard input")
-    p.add_argument("--format", choices=["json", "markdown"], default="markdown",
-                   help="a Markdown briefing note, or schema v1 JSON")  # fmt: skip
+    p.add_argument("--format", choices=FORMATS, default=None,
+                   help="a Markdown briefing note, schema v1 JSON, or a self-contained HTML page "
+                        "(default: from the -o extension .json/.md/.html, else markdown)")  # fmt: skip
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
     add_model_options(p)
     add_recording_options(p)
