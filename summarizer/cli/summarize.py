@@ -15,11 +15,14 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     from summarizer import render
     from summarizer.client import build_engine
     from summarizer.config import Settings
-    from summarizer.inputs import read_article
+    from summarizer.inputs import read_input
     from summarizer.orchestrator import run
 
     quiet_instructor()
-    text, label = read_article(args.article)
+    article = read_input(args.article)
+    for warning in article.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    text, label = article.text, article.label
     settings = Settings.from_env().with_overrides(model=args.model, base_url=args.base_url)
     engine = build_engine(
         settings,
@@ -42,13 +45,14 @@ def cmd_summarize(args: argparse.Namespace) -> int:
                 print(f"replayed {rec.path} (provenance: {rec.provenance})", file=sys.stderr)
     for warning in summary.metadata.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    write(render.to_markdown(summary) if args.format == "markdown" else render.to_json(summary), args.output)
+    write(render.to_markdown(summary, source=article.source) if args.format == "markdown" else render.to_json(summary), args.output)
     return 0
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("summarize", help=cmd_summarize.__doc__, description=cmd_summarize.__doc__)
-    p.add_argument("article", metavar="ARTICLE|-")
+    p.add_argument("article", metavar="ARTICLE|-",
+                   help="a text or Markdown file, an .html/.htm page (its main text is extracted), or - for stdin")  # fmt: skip
     p.add_argument("--format", choices=["json", "markdown"], default="markdown")
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
     add_model_options(p)
