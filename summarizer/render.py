@@ -4,6 +4,8 @@ then one section per non-empty category in ``schema.CATEGORY`` order, evidence q
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from summarizer.schema import CATEGORY, ArticleSummary, Evidence
 
@@ -16,9 +18,28 @@ def _quotes(evidence: list[Evidence]) -> str:
     return "; ".join(f"“{e.quote}” [{e.start}–{e.end}]" for e in evidence)
 
 
-def to_markdown(summary: ArticleSummary) -> str:
-    """A briefing note: gist, actors, then one section per non-empty category, evidence quoted."""
-    out = ["# Brief", "", summary.summary.strip(), ""]
+def _one_line(value: object) -> str | None:
+    return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
+
+
+def source_line(source: Mapping[str, Any] | None) -> str | None:
+    """The line naming the article's source (title, site, date, url, those known), or None."""
+    if not source:
+        return None
+    title, site, published, url = (_one_line(source.get(key)) for key in ("title", "source", "published", "url"))
+    parts = [f"**{title}**" if title else None, site, published, f"<{url}>" if url else None]
+    known = [part for part in parts if part]
+    return " · ".join(known) if known else None
+
+
+def to_markdown(summary: ArticleSummary, source: Mapping[str, Any] | None = None) -> str:
+    """A briefing note: gist, actors, then one section per non-empty category, evidence quoted.
+    With ``source`` (title, source, published, url: those known), a line naming it under the heading."""
+    out = ["# Brief", ""]
+    named = source_line(source)
+    if named is not None:
+        out += [named, ""]
+    out += [summary.summary.strip(), ""]
     if summary.actors:
         out += ["## Actors", ""]
         for a in summary.actors:

@@ -2,7 +2,12 @@
 of its text, and the text (or why it could not be read).
 
 Inputs are files; directories, searched recursively for ``*.txt`` (or ``--glob`` patterns), hidden
-files and folders skipped; and JSON Lines files of ``{"id", "text"}``. An article's id is its path
+files and folders skipped; and JSON Lines files of ``{"id", "text"}`` or ``{"id", "html"}``. A
+``.html``/``.htm`` file or an ``html`` field is reduced to its main text (``inputs.extract_html``),
+which is the article's text and what its hash is of. Any other fields of a JSON Lines record (``url``,
+``title``, ``published``, ``source``...) and what is found about a page are the article's ``source``
+metadata, capped in size (``inputs.cap_source``), read with the article and dropped with it. A
+``.txt`` file that looks like a web page gets a ``note``. An article's id is its path
 relative to the input argument, without extension (a file given directly: its name without
 extension); ids must be unique across the inputs. An unreadable article is kept, with its problem,
 so it becomes an error line rather than stopping the run.
@@ -24,12 +29,21 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from summarizer.errors import InputError
-from summarizer.inputs import check_text, decode
+from summarizer.inputs import (
+    HTML_SUFFIXES,
+    cap_source,
+    check_text,
+    decode,
+    extract_html,
+    looks_like_html,
+    markup_warning,
+)
 
 DEFAULT_PATTERNS = ("*.txt",)  # what a directory is searched for; notes like SOURCES.md stay out
-_JSONL_HINT = 'each line must be {"id": ..., "text": ...}'
+_JSONL_HINT = 'each line must be {"id": ..., "text": ...} or {"id": ..., "html": ...}, other fields kept as its source'
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -40,6 +54,8 @@ class Article:
     text: str | None  # None when the article could not be read; ``problem`` says why
     problem: str | None = None
     path: Path | None = None  # the file it was read from (for a JSONL record, the JSONL file)
+    source: dict[str, Any] | None = None  # what is known of where it came from (None: nothing)
+    note: str | None = None  # something the user should know about the input (not a failure)
 
 
 def _sha(data: bytes) -> str:
@@ -53,7 +69,7 @@ class Named:
     id: str
     path: Path  # the file (for a JSONL record, the JSONL file)
     line: int | None = None  # the JSONL line of a record
-    record: object = None  # a record's "text", as parsed
+    record: dict[str, Any] | None = None  # a JSONL record, as parsed
 
     @property
     def where(self) -> str:
@@ -62,29 +78,59 @@ class Named:
 
     def read(self) -> Article:
         """The article: a file is read now; an unreadable one is an article with its problem."""
-        if self.line is not None:
+        if self.record is not None:
             return _from_record(self.id, self.record, self.path)
         return _from_file(self.path, self.id)
 
 
 def _from_file(path: Path, article_id: str) -> Article:
+    html = path.suffix.lower() in HTML_SUFFIXES
     try:
         data = path.read_bytes()
     except OSError as e:
-        return Article(article_id, _sha(b""), None, f"cannot read {path}: {e.strerror or e}", path)
+        problem = f"cannot read {path}: {e.strerror or e}"
+        return Article(article_id, _sha(b""), None, problem, path, {"format": "html"} if html else None)
+    if html:
+        return _from_html(article_id, data, str(path), path, {})
     try:
         text = decode(data, str(path))
     except InputError as e:
         return Article(article_id, _sha(data), None, str(e), path)
-    return Article(article_id, _sha(text.encode("utf-8")), text, None, path)
+    note = markup_warning(str(path)) if looks_like_html(text) else None
+    return Article(article_id, _sha(text.encode("utf-8")), text, None, path, note=note)
 
 
-def _from_record(article_id: str, text: object, path: Path) -> Article:
+def _from_html(article_id: str, page: str | bytes, name: str, path: Path, given: dict[str, Any]) -> Article:
+    """An HTML page's article: its extracted text, hashed; ``given`` fields laid over what was found."""
+    try:
+        text, found = extract_html(page, name)
+    except InputError as e:
+        data = page.encode("utf-8", "surrogatepass") if isinstance(page, str) else page
+        source, note = cap_source({"format": "html", **given})
+        return Article(article_id, _sha(data), None, str(e), path, source, note)
+    source, note = cap_source({**found, **given, "format": "html"})
+    return Article(article_id, _sha(text.encode("utf-8", "surrogatepass")), text, None, path, source, note)
+
+
+def _from_record(article_id: str, record: dict[str, Any], path: Path) -> Article:
+    given = {key: value for key, value in record.items() if key not in ("id", "text", "html")}
+    if "html" in record:
+        page = record["html"]
+        if not isinstance(page, str):
+            capped, capped_note = cap_source({"format": "html", **given})
+            problem = f"the article's html must be text (str), got {type(page).__name__}"
+            return Article(article_id, _sha(json.dumps(page).encode()), None, problem, path, capped, capped_note)
+        return _from_html(article_id, page, "the article's html", path, given)
+    text = record["text"]
+    source: dict[str, Any] | None = None
+    note: str | None = None
+    if given:
+        source, note = cap_source(given)
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else json.dumps(text).encode()
     try:
-        return Article(article_id, _sha(data), check_text(text, "the article"), None, path)
+        return Article(article_id, _sha(data), check_text(text, "the article"), None, path, source, note)
     except InputError as e:
-        return Article(article_id, _sha(data), None, str(e), path)
+        return Article(article_id, _sha(data), None, str(e), path, source, note)
 
 
 def _from_jsonl(path: Path) -> Iterator[Named]:
@@ -107,9 +153,9 @@ def _record(path: Path, n: int, line: bytes) -> Named:
         raise InputError(f"{path}:{n} is not valid UTF-8 (byte {e.start})", hint=_JSONL_HINT) from e
     except (ValueError, RecursionError) as e:
         raise InputError(f"{path}:{n} is not valid JSON: {e}", hint=_JSONL_HINT) from e
-    if not isinstance(record, dict) or not isinstance(record.get("id"), str | int) or "text" not in record:
-        raise InputError(f"{path}:{n} needs an \"id\" and a \"text\"", hint=_JSONL_HINT)
-    return Named(str(record["id"]), path, n, record["text"])
+    if not isinstance(record, dict) or not isinstance(record.get("id"), str | int) or ("text" in record) == ("html" in record):
+        raise InputError(f"{path}:{n} needs an \"id\" and either a \"text\" or an \"html\"", hint=_JSONL_HINT)
+    return Named(str(record["id"]), path, n, record)
 
 
 def _hidden(relative: Path) -> bool:
@@ -125,7 +171,7 @@ def _matching(folder: Path, patterns: Sequence[str]) -> list[Path]:
 
 
 def _missing(source: str) -> InputError:
-    return InputError(f"{source} does not exist", hint="pass article files, directories or a JSONL of {id, text}")
+    return InputError(f"{source} does not exist", hint="pass article files, directories or a JSONL of {id, text|html}")
 
 
 def names(inputs: Sequence[str], patterns: Sequence[str] = DEFAULT_PATTERNS) -> Iterator[Named]:

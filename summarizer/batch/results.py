@@ -3,6 +3,9 @@
     {"id": ..., "article_sha256": ..., "ok": true,  "summary": {...ArticleSummary...}}
     {"id": ..., "article_sha256": ..., "ok": false, "error": {"type": ..., "message": ...}}
 
+An article with source metadata (JSON Lines fields besides id/text/html, what was found about an
+HTML page) has a ``"source": {...}`` object after its hash, in ok and error lines alike.
+
 A line may carry other keys too; a *result line* is any JSON object with a string ``id`` and
 ``article_sha256`` and either ``"ok": true`` with a ``summary`` object or ``"ok": false`` with an
 ``error`` object. The file is never a place where data is lost:
@@ -68,12 +71,20 @@ class ForeignLines(InputError):
     default_hint = "-o must be a new path or a results file of summarizer batch; nothing was changed"
 
 
+def _head(article: Article) -> dict[str, Any]:
+    """What every line of ``article`` begins with: its id, hash and, when known, its ``source``."""
+    head: dict[str, Any] = {"id": article.id, "article_sha256": article.sha256}
+    if article.source is not None:
+        head["source"] = article.source
+    return head
+
+
 def ok_line(article: Article, summary: Any) -> dict[str, Any]:
-    return {"id": article.id, "article_sha256": article.sha256, "ok": True, "summary": summary.model_dump(mode="json")}
+    return {**_head(article), "ok": True, "summary": summary.model_dump(mode="json")}
 
 
 def error_line(article: Article, kind: str, message: str) -> dict[str, Any]:
-    return {"id": article.id, "article_sha256": article.sha256, "ok": False, "error": {"type": kind, "message": message}}
+    return {**_head(article), "ok": False, "error": {"type": kind, "message": message}}
 
 
 def parse(line: bytes) -> dict[str, Any] | None:

@@ -78,6 +78,8 @@ async def work(
 
     async def worker() -> None:
         while (article := take()) is not None:
+            if article.note is not None:
+                progress.note(f"note: {article.id}: {article.note}")
             if article.text is None:
                 record = error_line(article, "InputError", article.problem or "unreadable article")
                 results.append(record)

@@ -102,9 +102,11 @@ def register(sub: Any) -> None:
         "batch", help=cmd_batch.__doc__, description=cmd_batch.__doc__, epilog=exit_codes_help(BATCH_EXIT_CODES),
     )  # fmt: skip
     p.add_argument("inputs", nargs="+", metavar="INPUT",
-                   help="article files, directories (searched for --glob) or JSONL files of {id, text}")  # fmt: skip
+                   help="article files (.txt, .md; .html/.htm pages are reduced to their main text), directories "
+                        "(searched for --glob) or JSONL files of {id, text} or {id, html}, whose other fields (url, "
+                        "title, published, source...) are kept as the line's source")  # fmt: skip
     p.add_argument("--glob", action="append", metavar="PATTERN",
-                   help="file names to take from directories, repeatable (default: *.txt), e.g. --glob '*.md'")  # fmt: skip
+                   help="file names to take from directories, repeatable (default: *.txt), e.g. --glob '*.md' --glob '*.html'")  # fmt: skip
     p.add_argument("-o", "--output", required=True, metavar="OUT.jsonl",
                    help="results file: one JSON line per article, appended as each finishes")  # fmt: skip
     p.add_argument("--concurrency", type=_positive_int, default=DEFAULT_CONCURRENCY, metavar="N",

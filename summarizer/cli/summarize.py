@@ -18,11 +18,14 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     from summarizer import render
     from summarizer.client import build_engine
     from summarizer.config import Settings
-    from summarizer.inputs import read_article
+    from summarizer.inputs import read_input
     from summarizer.orchestrator import run
 
     quiet_instructor()
-    text, label = read_article(args.article)
+    article = read_input(args.article)
+    for warning in article.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    text, label = article.text, article.label
     settings = Settings.from_env().with_overrides(model=args.model, base_url=args.base_url)
     engine = build_engine(
         settings,
@@ -32,6 +35,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         max_output_tokens=args.max_output_tokens,
     )
+
     def progress(done: int, total: int, error: str | None) -> None:
         failed = f" (this one failed: {error})" if error else ""
         print(f"chunks: {done}/{total} finished{failed}", file=sys.stderr, flush=True)
@@ -49,10 +53,11 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     if fmt == "html":
         from summarizer.html_brief import to_html
 
-        page = to_html(summary, text, title=label, provenance=_provenance(engine.replay, args.record))
+        title = str((article.source or {}).get("title") or label)
+        page = to_html(summary, text, title=title, provenance=_provenance(engine.replay, args.record))
         write(page, args.output)
     else:
-        write(render.to_markdown(summary) if fmt == "markdown" else render.to_json(summary), args.output)
+        write(render.to_markdown(summary, source=article.source) if fmt == "markdown" else render.to_json(summary), args.output)
     return 0
 
 
@@ -83,7 +88,8 @@ def _provenance(replay: ReplayStore | None, record: str | None) -> str:
 
 def register(sub: Any) -> None:
     p = sub.add_parser("summarize", help=cmd_summarize.__doc__, description=cmd_summarize.__doc__)
-    p.add_argument("article", metavar="ARTICLE|-", help="the article: a UTF-8 text file, or - for standard input")
+    p.add_argument("article", metavar="ARTICLE|-",
+                   help="a text or Markdown file, an .html/.htm page (its main text is extracted), or - for stdin")  # fmt: skip
     p.add_argument("--format", choices=FORMATS, default=None,
                    help="a Markdown briefing note, schema v1 JSON, or a self-contained HTML page "
                         "(default: from the -o extension .json/.md/.html, else markdown)")  # fmt: skip
