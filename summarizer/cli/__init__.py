@@ -14,7 +14,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from summarizer.cli import batch, eval, schema, summarize
+from summarizer.cli import batch, eval, export, schema, summarize
 from summarizer.cli.common import fail
 from summarizer.errors import INTERRUPTED_EXIT, SummarizerError, exit_codes_help, redact
 
@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in (summarize, eval, batch, schema):
+    for command in (summarize, eval, batch, export, schema):
         command.register(sub)
     return parser
 
