@@ -358,8 +358,8 @@ def _dump_csv(con: sqlite3.Connection, table: Table, path: Path) -> None:
 
 
 def _dump_parquet(con: sqlite3.Connection, table: Table, path: Path) -> None:
-    import pyarrow as pa  # type: ignore[import-not-found,unused-ignore]
-    import pyarrow.parquet as pq  # type: ignore[import-not-found,unused-ignore]
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     kinds = {"TEXT": pa.string(), "INTEGER": pa.int64(), "REAL": pa.float64()}
     arrow_schema = pa.schema([(name, kinds[kind]) for name, kind in table.columns])
@@ -382,7 +382,7 @@ def export(results: Path, output: Path, fmt: Format | None = None) -> Exported:
     fmt = format_of(output, fmt)
     if fmt == "parquet":
         try:
-            import pyarrow.parquet  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
+            import pyarrow.parquet  # noqa: F401
         except ImportError:
             raise ExportError("Parquet export needs pyarrow",
                               hint="install the extra: pip install 'summarizer[parquet]' (uv sync --extra parquet)") from None  # fmt: skip
