@@ -177,8 +177,8 @@ def _source(value: Any) -> tuple[str | None, ...]:
     return (*(_text(value.get(k)) for k in _SOURCE_FIELDS), json.dumps(rest, ensure_ascii=False) if rest else None)
 
 
-def rows(record: dict[str, Any]) -> Rows:
-    """The rows of every table for one result line (its summary already valid)."""
+def rows(record: dict[str, Any], s: ArticleSummary | None = None) -> Rows:
+    """The rows of every table for one result line (``s``: its summary, if already validated)."""
     out: Rows = {t.name: [] for t in TABLES}
     aid: str = record["id"]
     article: dict[str, Any] = dict(zip(("url", "title", "published", "source", "source_json"),
@@ -190,7 +190,8 @@ def rows(record: dict[str, Any]) -> Rows:
         article.update(error_type=_text(error.get("type")), error_message=_text(error.get("message")))
         out["articles"].append(tuple(article.get(name) for name in TABLE["articles"].names))
         return out
-    s = ArticleSummary.model_validate(record["summary"])
+    if s is None:
+        s = ArticleSummary.model_validate(record["summary"])
     m, u = s.metadata, s.metadata.usage
     if article["cost"] is None:
         article["cost"] = _number(record["summary"]["metadata"].get("cost"))  # a newer writer's metadata may carry it
@@ -221,8 +222,11 @@ def rows(record: dict[str, Any]) -> Rows:
 # --------------------------------------------------------------------------- reading the results file
 
 
-def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, record) of each non-blank line; ``ExportError`` naming ``FILE:N`` for a malformed one."""
+Line = tuple[dict[str, Any], ArticleSummary | None]
+
+
+def _records(path: Path) -> Iterator[Line]:
+    """(record, its validated summary or None) of each non-blank line; ``ExportError`` naming ``FILE:N`` for a malformed one."""
     try:
         f = open(path, "rb")  # noqa: SIM115 - closed below, errors while reading named too
     except OSError as e:
@@ -231,12 +235,12 @@ def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         try:
             for n, line in enumerate(f, 1):
                 if line.strip():
-                    yield n, _record(path, n, line)
+                    yield _record(path, n, line)
         except OSError as e:
             raise ExportError(f"cannot read {path}: {e.strerror or e}") from e
 
 
-def _record(path: Path, n: int, line: bytes) -> dict[str, Any]:
+def _record(path: Path, n: int, line: bytes) -> Line:
     def bad(why: str) -> ExportError:
         return ExportError(f"{path}:{n} is not a batch result line: {why}")
 
@@ -252,14 +256,13 @@ def _record(path: Path, n: int, line: bytes) -> dict[str, Any]:
     ok = record.get("ok")
     if ok is True and isinstance(record.get("summary"), dict):
         try:
-            ArticleSummary.model_validate(record["summary"])
+            return record, ArticleSummary.model_validate(record["summary"])
         except ValidationError as e:
             first = e.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
             raise bad(f"summary.{where}: {first['msg']} ({e.error_count()} error(s))") from None
-        return record
     if ok is False and isinstance(record.get("error"), dict):
-        return record
+        return record, None
     raise bad('neither "ok": true with a "summary" object nor "ok": false with an "error" object')
 
 
@@ -292,7 +295,7 @@ def _build(results: Path, db: Path) -> Exported:
                 con.execute(statement)
         inserts = {t.name: f"INSERT INTO {_q(t.name)} VALUES ({', '.join('?' * len(t.columns))})" for t in TABLES}
         seen: set[str] = set()
-        for _, record in _records(results):
+        for record, summary in _records(results):
             aid = record["id"]
             if aid in seen:
                 report.replaced += 1
@@ -300,7 +303,7 @@ def _build(results: Path, db: Path) -> Exported:
                 for table in TABLES[1:]:
                     con.execute(f"DELETE FROM {_q(table.name)} WHERE article_id = ?", (aid,))
             seen.add(aid)
-            for name, values in rows(record).items():
+            for name, values in rows(record, summary).items():
                 if values:
                     con.executemany(inserts[name], values)
         con.execute("COMMIT")
