@@ -140,8 +140,8 @@ def finalize(draft: Draft, article: str, *, strict: bool) -> tuple[dict[str, Any
     content: dict[str, Any] = {"summary": draft.summary}
     for category in CATEGORIES:
         kept: list[dict[str, Any]] = []
-        for i, item in enumerate(getattr(draft, category)):
-            where = f"{category}[{i}]"
+        for item in getattr(draft, category):
+            where = f"{category} “{CATEGORY[category].label(item, 60)}”"  # by content: indexes shift as items drop
             evidence = []
             for quote in item.evidence:
                 span = locate(quote, article)
@@ -153,16 +153,16 @@ def finalize(draft: Draft, article: str, *, strict: bool) -> tuple[dict[str, Any
                 located = article[span.start : span.end]
                 evidence.append({"quote": located, "start": span.start, "end": span.end, "match": span.match})
             if not evidence:
-                warnings.append(f"{where}: dropped item with no grounded evidence ({CATEGORY[category].label(item)})")
+                warnings.append(f"{where}: dropped item with no grounded evidence")
                 continue
             data = item.model_dump()
             data["evidence"] = evidence
             for field in CATEGORY[category].references:
                 value = data[field]
                 if isinstance(value, list):
-                    data[field] = [resolve(f"{where}.{field}", v) for v in value]
+                    data[field] = [resolve(f"{where} ({field})", v) for v in value]
                 elif value is not None:
-                    data[field] = resolve(f"{where}.{field}", value)
+                    data[field] = resolve(f"{where} ({field})", value)
             kept.append(data)
         content[category] = kept
     content["actors"] = [a.model_dump() for a in actors]

@@ -15,7 +15,7 @@ def to_json(summary: ArticleSummary) -> str:
 
 
 def _quotes(evidence: list[Evidence]) -> str:
-    return "; ".join(f"“{e.quote}” [{e.start}–{e.end}]" for e in evidence)
+    return "; ".join(f"“{e.quote}”" for e in evidence)  # offsets stay in the JSON and HTML
 
 
 def _one_line(value: object) -> str | None:
@@ -23,22 +23,27 @@ def _one_line(value: object) -> str | None:
 
 
 def source_line(source: Mapping[str, Any] | None) -> str | None:
-    """The line naming the article's source (title, site, date, url, those known), or None."""
+    """The line naming where the article is from (site, date, url: those known), or None."""
     if not source:
         return None
-    title, site, published, url = (_one_line(source.get(key)) for key in ("title", "source", "published", "url"))
-    parts = [f"**{title}**" if title else None, site, published, f"<{url}>" if url else None]
-    known = [part for part in parts if part]
+    site, published, url = (_one_line(source.get(key)) for key in ("source", "published", "url"))
+    known = [part for part in (site, published, f"<{url}>" if url else None) if part]
     return " · ".join(known) if known else None
 
 
-def to_markdown(summary: ArticleSummary, source: Mapping[str, Any] | None = None) -> str:
-    """A briefing note: gist, actors, then one section per non-empty category, evidence quoted.
-    With ``source`` (title, source, published, url: those known), a line naming it under the heading."""
-    out = ["# Brief", ""]
+def to_markdown(
+    summary: ArticleSummary, source: Mapping[str, Any] | None = None, provenance: str | None = None
+) -> str:  # fmt: skip
+    """A briefing note: the article's title (when known) as heading, where it is from, the gist, actors,
+    then one section per non-empty category with its evidence quoted. ``provenance`` (say, "replayed
+    from authored response(s): ...") is shown as a marker under the heading: the brief is not live."""
+    title = _one_line((source or {}).get("title"))
+    out = [f"# {title}" if title else "# Brief", ""]
     named = source_line(source)
     if named is not None:
         out += [named, ""]
+    if provenance:
+        out += [f"> {provenance}", ""]
     out += [summary.summary.strip(), ""]
     if summary.actors:
         out += ["## Actors", ""]

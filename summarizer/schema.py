@@ -197,8 +197,12 @@ class Category:
         return value if len(value) <= width else value[: width - 3] + "..."
 
 
-def _names(names: list[str]) -> str:
-    return ", ".join(names) if names else "—"
+def _to(names: list[str]) -> str:
+    return f" → {', '.join(names)}" if names else ""
+
+
+def _affects(names: list[str]) -> str:
+    return f"; affects {', '.join(names)}" if names else ""
 
 
 CATEGORY: dict[str, Category] = {
@@ -214,13 +218,13 @@ CATEGORY: dict[str, Category] = {
             name="proposals", heading="Proposals", references=("proposer", "addressees"), parties=("proposer",),
             gist="proposal", match_text=("proposal",), merge_text="proposal",
             merge_same=("proposer",), merge_lists=("addressees",), attributes=("status",),
-            headline=lambda p: f"**{p.proposer}** → {_names(p.addressees)} ({p.status}): {p.proposal}",
+            headline=lambda p: f"**{p.proposer}**{_to(p.addressees)} ({p.status}): {p.proposal}",
         ),
         Category(
             name="risks", heading="Risks", references=("raised_by", "affected"), parties=(),
             gist="risk", match_text=("risk",), merge_text="risk",
             merge_same=("raised_by",), merge_lists=("affected",), attributes=(),
-            headline=lambda r: f"{r.risk} (raised by {r.raised_by or 'the article'}; affects {_names(r.affected)})",
+            headline=lambda r: f"{r.risk} (raised by {r.raised_by or 'the article'}{_affects(r.affected)})",
         ),
         Category(
             name="support_commitments", heading="Support commitments", references=("provider", "recipient"),

@@ -191,3 +191,32 @@ def test_argparse_errors_end_with_a_hint(capsys) -> None:
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-2].startswith("summarizer: error: the following arguments are required: -o")
     assert err[-1].startswith("hint: ")
+
+
+def test_markdown_brief_reads_like_a_briefing_note(capsys) -> None:
+    assert main(["summarize", str(SEED), "--replay", str(ROOT / "evals/recordings")]) == 0
+    brief = capsys.readouterr().out
+    lines = brief.splitlines()
+    assert lines[0] == "# Brief" and lines[2].startswith("> Replayed from authored response(s), not a live model call")
+    assert not re.search(r"\[\d+[–-]\d+\]", brief)  # no raw character offsets
+    assert "→ —" not in brief and "affects —" not in brief
+
+
+def test_warnings_name_the_item_by_its_content() -> None:
+    from summarizer.checks import finalize
+    from summarizer.schema import Draft
+
+    draft = Draft.model_validate({
+        "summary": "s", "actors": [{"name": "Poland", "type": "state", "affiliation": None}],
+        "positions": [
+            {"actor": "Poland", "topic": "t", "stance": "support", "statement": "Warsaw backs it.", "evidence": ["nowhere"]},
+            {"actor": "poland", "topic": "u", "stance": "oppose", "statement": "Warsaw objects.", "evidence": ["Poland said no."]},
+        ],
+        "proposals": [], "risks": [], "support_commitments": [],
+    })  # fmt: skip
+    _, warnings = finalize(draft, "Poland said no.", strict=False)
+    assert warnings == [
+        "positions “Warsaw backs it.”: dropped unlocated quote 'nowhere'",
+        "positions “Warsaw backs it.”: dropped item with no grounded evidence",
+        "positions “Warsaw objects.” (actor): actor 'poland' repaired to 'Poland'",
+    ]

@@ -170,7 +170,7 @@ def test_cli_writes_html_for_html_extension_and_says_provenance(tmp_path: Path) 
     assert main(["summarize", str(SEED), "--replay", str(ROOT / "evals/recordings"), "-o", str(page)]) == 0
     text = page.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>")
-    assert "Brief: nato_rejects_missile_interception" in text and "replayed from authored response" in text
+    assert "Brief: nato_rejects_missile_interception" in text and "Replayed from authored response" in text
     forced = tmp_path / "brief.html.json"
     assert main(["summarize", str(SEED), "--replay", str(ROOT / "evals/recordings"), "-o", str(forced),
                  "--format", "markdown"]) == 0  # fmt: skip

@@ -223,7 +223,7 @@ def test_summarize_reads_a_page_and_the_brief_names_its_source(env, tmp_path) ->
     out = tmp_path / "brief.md"
     assert cli.main(["summarize", str(page), "--base-url", env.base_url, "-o", str(out)]) == 0
     brief = out.read_text(encoding="utf-8")
-    assert brief.startswith("# Brief\n\n**Portmere council approves harbour plan** · Coastal Times · 2024-03-05 · "
+    assert brief.startswith("# Portmere council approves harbour plan\n\nCoastal Times · 2024-03-05 · "
                             "<https://coastal-times.example/news/harbour-plan>\n\n")  # fmt: skip
     assert "Subscribe now" not in brief
     assert not any(junk in article_of(env.requests[0]) for junk in BOILERPLATE)
@@ -296,7 +296,7 @@ def test_markdown_is_unchanged_without_a_source(env, tmp_path) -> None:
     assert render.to_markdown(summary, source={"format": "html"}) == plain  # nothing to name
     assert plain.startswith("# Brief\n\nOfficials met on Monday.")
     named = render.to_markdown(summary, source={"title": "A\ntitle", "url": "https://example.org/a"})
-    assert named == plain.replace("# Brief\n\n", "# Brief\n\n**A title** · <https://example.org/a>\n\n", 1)
+    assert named == plain.replace("# Brief\n\n", "# A title\n\n<https://example.org/a>\n\n", 1)
 
 
 def test_trafilatura_is_imported_only_when_a_page_is_read() -> None:

@@ -91,7 +91,10 @@ def test_actor_case_mismatch_is_repaired_without_reask(server, settings, seed_te
     summary = summarize(seed_text, settings=settings)
     assert summary.metadata.attempts == 1
     assert summary.support_commitments[0].provider == "NATO"
-    assert summary.metadata.warnings == ["support_commitments[0].provider: actor 'nato' repaired to 'NATO'"]
+    assert summary.metadata.warnings == [
+        "support_commitments “Substantial military assistance including air defence.” (provider): "
+        "actor 'nato' repaired to 'NATO'"
+    ]
 
 
 def test_429_with_retry_after_is_retried_then_succeeds(server, settings, seed_text) -> None:

@@ -50,6 +50,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     for warning in summary.metadata.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     fmt = output_format(args.format, args.output)
+    replayed = _provenance(engine.replay, args.record) if engine.replay is not None else None
     if fmt == "html":
         from summarizer.html_brief import to_html
 
@@ -57,7 +58,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
         page = to_html(summary, text, title=title, provenance=_provenance(engine.replay, args.record))
         write(page, args.output)
     else:
-        write(render.to_markdown(summary, source=article.source) if fmt == "markdown" else render.to_json(summary), args.output)
+        write(render.to_markdown(summary, source=article.source, provenance=replayed) if fmt == "markdown" else render.to_json(summary), args.output)
     return 0
 
 
@@ -83,7 +84,7 @@ def _provenance(replay: ReplayStore | None, record: str | None) -> str:
         return "replayed (no recording served)"
     kinds = ", ".join(dict.fromkeys(rec.provenance for rec in served))
     paths = ", ".join(dict.fromkeys(str(rec.path) for rec in served))
-    return f"replayed from {kinds} response(s): {paths}"
+    return f"Replayed from {kinds} response(s), not a live model call: {paths}"
 
 
 def register(sub: Any) -> None:
