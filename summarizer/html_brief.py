@@ -254,14 +254,15 @@ def to_html(summary: ArticleSummary, article_text: str | None, *, title: str, pr
             conditions = getattr(item.obj, "conditions", None)
             if conditions:
                 out.append(f'<br><span class="note">Conditions: {esc("; ".join(conditions))}</span>')
-            links = []
             if article_text is None:
                 links = [f'<q class="quote">{esc(ev.quote)}</q> [{ev.start}–{ev.end}]' for ev in item.obj.evidence]
-            for n in item.spans if article_text is not None else ():
-                s = by_number[n]
-                quote = article_text[s.start : s.end]
-                short = quote if len(quote) <= 90 else quote[:87] + "…"
-                links.append(f'<a href="#{s.id}" class="to-span">“{esc(short)}” [{s.start}–{s.end}]</a>')
+            else:
+                links = []
+                for n in item.spans:
+                    s = by_number[n]
+                    quote = article_text[s.start : s.end]
+                    short = quote if len(quote) <= 90 else quote[:87] + "…"
+                    links.append(f'<a href="#{s.id}" class="to-span">“{esc(short)}” [{s.start}–{s.end}]</a>')
             out.append('<br><span class="note">Evidence: ' + "; ".join(links) + "</span></li>")
         out.append("</ol></section>")
     out.append("</div>")
