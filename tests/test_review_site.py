@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
+from conftest import ROOT
 from test_html_brief import HOSTILE, Tree, driver, hostile_summary  # noqa: F401 - driver is a fixture
 
 from summarizer.cli import main
@@ -180,6 +181,17 @@ def test_render_takes_glob_like_batch(batch: dict[str, Any]) -> None:
     assert _rows(batch["site"] / "index.html")["notes"]["Text"] == MISSING
     assert main([*argv, "--glob", "*.md"]) == 0
     assert _rows(batch["site"] / "index.html")["notes"]["Text"] == "highlighted"
+
+
+def test_render_of_a_replayed_batch_imports_no_sdk(tmp_path: Path) -> None:
+    from test_offline_imports import run_probe
+
+    results, articles = tmp_path / "out.jsonl", str(ROOT / "evals/articles")
+    assert main(["batch", articles, "-o", str(results), "--replay", str(ROOT / "evals/recordings")]) == 0
+    code, imported = run_probe(["render", str(results), articles, "-o", str(tmp_path / "site")])
+    assert code == 0 and imported == []
+    rows = _rows(tmp_path / "site" / "index.html")
+    assert rows and all(row["Text"] == "highlighted" for row in rows.values())
 
 
 # --------------------------------------------------------------------------- in the browser
