@@ -11,6 +11,9 @@ span has exactly one element of class ``ev`` whose text is ``article[start:end]`
 are disjoint) are nested ``<mark>`` elements in the article itself. A span that crosses one already
 placed cannot be one element of the article; it is shown there in parts (``mark.ev-part``) and its
 whole-span ``ev`` element is its entry in the list of spans under the article.
+
+Without the article's text (a review site whose input changed or is missing), the page shows the items
+with their quoted evidence and a notice saying why nothing is highlighted.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import html
 import itertools
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,6 +178,7 @@ mark:hover::after, mark:focus::after {
 :target { outline: 3px solid var(--focus); }
 .spans { font-size: .9rem; }
 .note { color: #555; font-size: .9rem; }
+.notice { border-left: 4px solid var(--focus); background: #fff4e6; padding: .5rem .75rem; overflow-wrap: anywhere; }
 a { color: #0b57d0; }
 """
 
@@ -191,9 +196,17 @@ def _cross_rules(items: list[_Item], spans: list[_Span]) -> str:
     return "\n".join(rules)
 
 
-def to_html(summary: ArticleSummary, article_text: str, *, title: str, provenance: str) -> str:
-    """The brief of ``article_text`` as one self-contained page; ``title`` and ``provenance`` go in its header."""
-    items, spans = _collect(summary, len(article_text))
+def to_html(summary: ArticleSummary, article_text: str | None, *, title: str, provenance: str,
+            notice: str | None = None, back: str | None = None) -> str:  # fmt: skip
+    """The brief of ``article_text`` as one self-contained page; ``title`` and ``provenance`` go in its header.
+
+    Without ``article_text`` (the text is unknown or not the one summarised) the items are shown with
+    their evidence quotes and offsets but nothing is highlighted, and ``notice`` says why. ``back`` is
+    the address of a page to link back to (a review site's index).
+    """
+    items, spans = _collect(summary, len(article_text) if article_text is not None else sys.maxsize)
+    if article_text is None:
+        spans = []
     by_number = {s.number: s for s in spans}
     m = summary.metadata
     out = [
@@ -205,10 +218,11 @@ def to_html(summary: ArticleSummary, article_text: str, *, title: str, provenanc
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta name="referrer" content="no-referrer">',
         f"<title>Brief: {esc(title)}</title>",
-        f"<style>{_STYLE}\n{_cross_rules(items, spans)}\n</style>",
+        f"<style>{_STYLE}\n{_cross_rules(items, spans) if article_text is not None else ''}\n</style>",
         "</head>",
         "<body>",
         "<header>",
+        *([f'<p class="back"><a href="{esc(back)}">All articles</a></p>'] if back is not None else []),
         f"<h1>Brief: {esc(title)}</h1>",
         '<dl class="meta">',
     ]
@@ -217,6 +231,10 @@ def to_html(summary: ArticleSummary, article_text: str, *, title: str, provenanc
                        ("Calls", f"{m.attempts} attempt(s), {m.usage.total_tokens} tokens, {m.chunks} chunk(s)")):  # fmt: skip
         out.append(f"<dt>{esc(key)}</dt><dd>{esc(value)}</dd>")
     out += ["</dl>", f'<p class="gist">{esc(summary.summary.strip())}</p>']
+    if article_text is None:
+        why = notice or "the article's text is not available"
+        out.append(f'<p class="notice" role="note">No highlights: {esc(why)}. The evidence is shown as quoted '
+                   "with its offsets, unchecked.</p>")  # fmt: skip
     if m.warnings:
         out.append('<ul class="warnings">' + "".join(f"<li>{esc(w)}</li>" for w in m.warnings) + "</ul>")
     out += ["</header>", "<main>", '<div class="items">']
@@ -236,15 +254,22 @@ def to_html(summary: ArticleSummary, article_text: str, *, title: str, provenanc
             conditions = getattr(item.obj, "conditions", None)
             if conditions:
                 out.append(f'<br><span class="note">Conditions: {esc("; ".join(conditions))}</span>')
-            links = []
-            for n in item.spans:
-                s = by_number[n]
-                quote = article_text[s.start : s.end]
-                short = quote if len(quote) <= 90 else quote[:87] + "…"
-                links.append(f'<a href="#{s.id}" class="to-span">“{esc(short)}” [{s.start}–{s.end}]</a>')
+            if article_text is None:
+                links = [f'<q class="quote">{esc(ev.quote)}</q> [{ev.start}–{ev.end}]' for ev in item.obj.evidence]
+            else:
+                links = []
+                for n in item.spans:
+                    s = by_number[n]
+                    quote = article_text[s.start : s.end]
+                    short = quote if len(quote) <= 90 else quote[:87] + "…"
+                    links.append(f'<a href="#{s.id}" class="to-span">“{esc(short)}” [{s.start}–{s.end}]</a>')
             out.append('<br><span class="note">Evidence: ' + "; ".join(links) + "</span></li>")
         out.append("</ol></section>")
-    out += ["</div>", '<section class="source"><h2>Article</h2>',
+    out.append("</div>")
+    if article_text is None:
+        out += ["</main>", "</body>", "</html>"]
+        return "\n".join(out) + "\n"
+    out += ['<section class="source"><h2>Article</h2>',
             f'<div class="article">{_article(article_text, spans)}</div>']  # fmt: skip
     out.append('<h2>Evidence spans</h2><ol class="spans">')
     for s in spans:
