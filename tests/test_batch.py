@@ -60,19 +60,6 @@ def options(settings: Settings, **kw) -> Options:
     return Options(settings=settings, retry=FAST, timeout=5.0, **kw)
 
 
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, server: OpenAIServer) -> OpenAIServer:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret-123456")
-    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-    monkeypatch.setenv("SUMMARIZER_MODEL", "test-model")
-    return server
-
-
-@pytest.fixture
-def price_file(tmp_path: Path) -> Path:
-    path = tmp_path / "prices.json"
-    path.write_text(json.dumps({"models": {"test-model": {"input": 1.0, "output": 2.0}}}))
-    return path
 
 
 # --------------------------------------------------------------------------- inputs

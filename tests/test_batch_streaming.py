@@ -29,19 +29,9 @@ from summarizer.errors import BATCH_PARTIAL_FAILURE_EXIT, InputError
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, server: OpenAIServer) -> OpenAIServer:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret-123456")
-    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-    monkeypatch.setenv("SUMMARIZER_MODEL", "test-model")
-    server.responder = echo_answer
-    return server
-
-
-@pytest.fixture
-def price_file(tmp_path: Path) -> Path:
-    path = tmp_path / "prices.json"
-    path.write_text(json.dumps({"models": {"test-model": {"input": 1.0, "output": 2.0}}}))
-    return path
+def env(env: OpenAIServer) -> OpenAIServer:
+    env.responder = echo_answer
+    return env
 
 
 def batch(*argv: str | Path) -> int:

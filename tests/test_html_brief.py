@@ -3,9 +3,6 @@ the seed brief opened in a real headless Chromium (Debian's chromium + chromium-
 
 import json
 import re
-import shutil
-import tempfile
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -180,22 +177,6 @@ def test_cli_writes_html_for_html_extension_and_says_provenance(tmp_path: Path) 
 # --------------------------------------------------------------------------- in a real browser
 
 
-@pytest.fixture(scope="module")
-def driver() -> Iterator[Any]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or ""
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"):  # fmt: skip
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tempfile.mkdtemp()}")
-    d = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
-    try:
-        yield d
-    finally:
-        d.quit()
 
 
 def test_seed_page_in_browser_highlights_every_span_links_resolve_and_fits_420px(driver: Any, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from urllib.parse import unquote
 
 import pytest
 from conftest import ROOT
-from test_html_brief import HOSTILE, Tree, driver, hostile_summary  # noqa: F401 - driver is a fixture
+from test_html_brief import HOSTILE, Tree, hostile_summary
 
 from summarizer.cli import main
 from summarizer.review_site import CHANGED, MISSING, SCRIPT_HASH, page_path
@@ -203,7 +203,7 @@ def _cells(d: Any, label: str) -> list[str]:
         ".map(r => r.querySelector(`td[data-label=\"${arguments[0]}\"]`).textContent)", label))  # fmt: skip
 
 
-def test_index_sorts_filters_links_resolve_and_fits_420px(driver: Any, batch: dict[str, Any]) -> None:  # noqa: F811
+def test_index_sorts_filters_links_resolve_and_fits_420px(driver: Any, batch: dict[str, Any]) -> None:
     from selenium.common.exceptions import NoAlertPresentException
 
     assert _render(batch) == 0

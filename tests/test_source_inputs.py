@@ -72,12 +72,9 @@ EMPTY_PAGE = """<!doctype html><html><head><title>Loading…</title>
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, server: OpenAIServer) -> OpenAIServer:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret-123456")
-    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-    monkeypatch.setenv("SUMMARIZER_MODEL", "test-model")
-    server.responder = echo_answer
-    return server
+def env(env: OpenAIServer) -> OpenAIServer:
+    env.responder = echo_answer
+    return env
 
 
 def batch(*argv: str | Path) -> int:
