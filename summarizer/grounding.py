@@ -35,7 +35,8 @@ _CHAR_MAP = {
 }  # fmt: skip
 _ELLIPSIS = "\u2026"
 _TRIM = " \t\r\n\"'.,;:" + _ELLIPSIS
-_NEGATIONS = re.compile(r"\b(not|no|never|nor|without|cannot|n't|won't|none|neither|refuse[sd]?|reject(?:s|ed)?)\b")
+_NEGATIONS = re.compile(r"\b(?:not|no|never|nor|without|cannot|won't|none|neither|refuse[sd]?|reject(?:s|ed)?)\b|n't\b")
+_NOT = frozenset({"not", "n't", "won't", "cannot"})  # one negation however it is spelt
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,23 @@ def _trim(quote: str) -> str:
 
 
 def _negations(text: str) -> list[str]:
-    return sorted(_NEGATIONS.findall(text))
+    """The negations ``text`` holds ("didn't", "can't" and "won't" count as "not")."""
+    return sorted("not" if word in _NOT else word for word in _NEGATIONS.findall(text))
+
+
+def _same(a: str, b: str) -> bool:
+    return _CHAR_MAP.get(a, a).casefold() == _CHAR_MAP.get(b, b).casefold()
+
+
+def _with_tail(source: str, end: int, quote: str) -> int:
+    """``end`` moved over the punctuation the quote ends with (a period, a closing quote mark), as far
+    as the source has the same characters there: a span never holds characters the quote lacks."""
+    tail = quote[len(quote.rstrip(_TRIM)) :]
+    for ch in tail:
+        if ch.isspace() or end >= len(source) or not _same(source[end], ch):
+            break
+        end += 1
+    return end
 
 
 def _find_whole_words(haystack: str, needle: str) -> int:
@@ -93,7 +110,7 @@ def locate(quote: str, source: str) -> Span | None:
     """Where ``quote`` stands in ``source``, or None when it cannot be grounded."""
     if not quote or not quote.strip():
         return None
-    at = source.find(quote)
+    at = _find_whole_words(source, quote)
     if at >= 0:
         return Span(at, at + len(quote), "exact")
 
@@ -103,7 +120,8 @@ def locate(quote: str, source: str) -> Span | None:
         return None
     at = _find_whole_words(norm_source, norm_quote)
     if at >= 0:
-        return Span(index[at], index[at + len(norm_quote) - 1] + 1, "normalized")
+        end = index[at + len(norm_quote) - 1] + 1
+        return Span(index[at], _with_tail(source, end, quote), "normalized")
 
     if len(norm_quote) < FUZZY_MIN_CHARS or not norm_source:
         return None
@@ -114,14 +132,25 @@ def locate(quote: str, source: str) -> Span | None:
     if found is None or found.dest_end <= found.dest_start:
         return None
     lo, hi = _snap(norm_source, norm_quote, found.dest_start, found.dest_end)
-    if _negations(norm_source[lo:hi]) != _negations(norm_quote):
-        return None
+    if _negations(norm_source[_context_start(norm_source, norm_quote, lo) : hi]) != _negations(norm_quote):
+        return None  # a negation just before the window counts: "does not agree" never grounds "did agree"
     start, end = index[lo], index[hi - 1] + 1
     while start > 0 and source[start - 1].isalnum() and source[start].isalnum():
         start -= 1
     while end < len(source) and source[end].isalnum() and source[end - 1].isalnum():
         end += 1
-    return Span(start, end, "fuzzy")
+    return Span(start, _with_tail(source, end, quote), "fuzzy")
+
+
+def _context_start(text: str, quote: str, at: int, words: int = 3) -> int:
+    """Where the negation check starts: the window itself when it begins with the quote's first word,
+    else up to ``words`` words before it (the aligner may have left out the words that negate it)."""
+    if text.startswith(quote.split()[0], at):
+        return at
+    for _ in range(words):
+        space = text.rfind(" ", 0, max(at - 1, 0))
+        at = space + 1 if space >= 0 else 0
+    return at
 
 
 def _snap(text: str, quote: str, lo: int, hi: int) -> tuple[int, int]:

@@ -101,3 +101,25 @@ def test_a_category_missing_from_the_baseline_counts_from_zero() -> None:
     verdict = judge(BASELINE, old)
     assert verdict.lines == ("risks: F1 0.000 → 1.000 (+1.000); tp +0, fp +0, fn +0",)
     assert not verdict.moved and verdict.failure is None
+
+
+def test_the_gate_without_a_baseline_is_a_usage_error(capsys) -> None:
+    from summarizer.cli import main
+
+    assert main(["eval", "--fail-on-regression"]) == 2
+    assert "--fail-on-regression needs --baseline" in capsys.readouterr().err
+
+
+def test_eval_finds_the_project_from_a_subfolder_and_says_what_is_missing_outside_one(
+    monkeypatch, tmp_path, capsys
+) -> None:  # fmt: skip
+    from conftest import ROOT
+
+    from summarizer.cli import main
+
+    monkeypatch.chdir(ROOT / "evals" / "gold")
+    assert main(["eval", "--lint"]) == 0
+    monkeypatch.chdir(tmp_path)
+    assert main(["eval", "--lint"]) == 2
+    err = capsys.readouterr().err
+    assert "evals/gold not found in" in err and "pass --gold DIR" in err

@@ -66,3 +66,39 @@ def test_normalize_keeps_an_index_into_the_source() -> None:
     text, index = normalize("A  “B”—c…")
     assert text == 'a "b"-c...'
     assert [index[i] for i in range(len(text))] == [0, 1, 3, 4, 5, 6, 7, 8, 8, 8]
+
+
+def test_a_normalised_quote_keeps_its_closing_punctuation_when_the_article_has_it() -> None:
+    article = "NATO said: “We will NOT participate in this conflict.” Then it left."
+    span = locate("We will not participate in this conflict.", article)
+    assert span is not None and span.match == "normalized"
+    assert article[span.start : span.end] == "We will NOT participate in this conflict."
+    span = locate('We will not participate in this conflict."', article)  # a straight closing quote
+    assert span is not None and article[span.start : span.end] == "We will NOT participate in this conflict.”"
+
+
+def test_a_span_never_takes_punctuation_the_quote_lacks_or_the_article_lacks() -> None:
+    article = "NATO said we will NOT participate in this conflict, then left."
+    span = locate("we will not participate in this conflict", article)
+    assert span is not None and article[span.start : span.end] == "we will NOT participate in this conflict"
+    span = locate("we will not participate in this conflict.", article)  # the article has a comma there
+    assert span is not None and article[span.start : span.end] == "we will NOT participate in this conflict"
+
+
+def test_a_fuzzy_quote_keeps_its_closing_period() -> None:
+    article = "The minister said the government would raise the budget for schools next year. Critics objected."
+    span = locate("the government would raise the budget for school next year.", article)
+    assert span is not None and span.match == "fuzzy"
+    assert article[span.start : span.end].endswith("next year.")
+
+
+@pytest.mark.parametrize("negated", ["didn't", "can't", "doesn't", "won't", "does not"])
+def test_contracted_negations_block_a_fuzzy_match(negated: str) -> None:
+    article = f"Officials said Ukraine {negated} agree to join the talks next week in Geneva, citing security."
+    assert locate("Ukraine did agree to join the talks next week in Geneva, citing security", article) is None
+
+
+def test_an_exact_quote_must_be_whole_words() -> None:
+    assert locate("UK", "UKRAINE said no.") is None
+    span = locate("UK", "The UK said no.")
+    assert span is not None and (span.start, span.end, span.match) == (4, 6, "exact")

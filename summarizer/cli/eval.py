@@ -28,7 +28,12 @@ def _lint(gold_dir: Path, aliases: Path) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     """Score summaries against hand-labelled gold: replay recordings (default), score saved
     predictions (--predictions), or call the configured model (--live [--record DIR])."""
-    gold_dir, aliases = Path(args.gold), Path(args.aliases)
+    from summarizer.evaluation.gold import DEFAULT_ALIASES, DEFAULT_GOLD, DEFAULT_RECORDINGS, default_path
+
+    if args.fail_on_regression and not args.baseline:
+        raise InputError("--fail-on-regression needs --baseline F", hint="a gate needs a report to compare with")
+    gold_dir = default_path(args.gold, DEFAULT_GOLD, "--gold DIR")
+    aliases = default_path(args.aliases, DEFAULT_ALIASES, "--aliases F")
     if args.lint:
         return _lint(gold_dir, aliases)
     # The runner imports the client (the openai SDK, instructor) only for replay and --live.
@@ -49,7 +54,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         gold_dir=gold_dir,
         aliases_path=aliases,
         source=source,
-        recordings=Path(args.recordings),
+        recordings=default_path(args.recordings, DEFAULT_RECORDINGS, "--recordings DIR")
+        if source == "replay" else Path(args.recordings or DEFAULT_RECORDINGS),
         predictions=Path(args.predictions) if args.predictions else None,
         settings=settings,
         record=Path(args.record) if args.record else None,
@@ -73,10 +79,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     p = sub.add_parser("eval", help=cmd_eval.__doc__, description=cmd_eval.__doc__)
-    p.add_argument("--gold", default="evals/gold", metavar="DIR", help="gold files (default: evals/gold)")
-    p.add_argument("--aliases", default="evals/aliases.yaml", metavar="F", help="actor aliases")
+    p.add_argument("--gold", metavar="DIR", help="gold files (default: evals/gold of the project you are in)")
+    p.add_argument("--aliases", metavar="F", help="actor aliases (default: evals/aliases.yaml of the project)")
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--recordings", default="evals/recordings", metavar="DIR", help="replay these (default)")
+    src.add_argument("--recordings", metavar="DIR",
+                     help="replay these (the default source; default: evals/recordings of the project)")  # fmt: skip
     src.add_argument("--predictions", metavar="DIR", help="score ID.json files instead of calling a model")
     src.add_argument("--live", action="store_true", help="call the configured model")
     p.add_argument("--record", metavar="DIR", help="with --live: record exchanges (provenance: recorded)")

@@ -253,3 +253,24 @@ def sides(actors: list[Actor], aliases: Aliases) -> dict[str, set[str]]:
             side.add(aliases.canonical(actor.affiliation))
         out.setdefault(name, set()).update(side)
     return out
+
+
+DEFAULT_GOLD = Path("evals/gold")
+DEFAULT_ALIASES = Path("evals/aliases.yaml")
+DEFAULT_RECORDINGS = Path("evals/recordings")
+
+
+def default_path(given: str | None, default: Path, option: str, start: Path | None = None) -> Path:
+    """``given`` when the user passed it; else ``default`` under the nearest folder, from ``start`` (the
+    current one) upwards, that has an ``evals/gold`` folder: eval works from anywhere inside a project.
+    Outside one, a clear error names the missing path and the option that supplies it."""
+    if given is not None:
+        return Path(given)
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / DEFAULT_GOLD).is_dir():
+            return folder / default
+    raise InputError(
+        f"{default} not found in {here} or any folder above it",
+        hint=f"run inside a project with {DEFAULT_GOLD}/, or pass {option}",
+    )
