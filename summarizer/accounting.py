@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextvars
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -124,14 +125,17 @@ def _cached(usage: dict[str, Any], prompt: int) -> int:
     return cached
 
 
-def _output_cap(request: httpx2.Request) -> int | None:
-    """The completion cap the request asked for (``max_completion_tokens`` or ``max_tokens``)."""
-    try:
-        body = json.loads(request.content)
-    except ValueError:
-        return None
-    cap = body.get("max_completion_tokens", body.get("max_tokens")) if isinstance(body, dict) else None
-    return cap if isinstance(cap, int) and not isinstance(cap, bool) else None
+_CAP = re.compile(rb'(?<!\\)"max_(?:completion_)?tokens"\s*:\s*(\d+)')
+
+
+def output_cap(request: httpx2.Request) -> int | None:
+    """The completion cap the request asked for (``max_completion_tokens`` or ``max_tokens``).
+
+    Found in the body's bytes rather than by parsing it: this runs for every attempt, and the body is
+    ours (a key inside a string value would be preceded by an escaped quote, which the pattern skips).
+    """
+    found = _CAP.search(request.content)
+    return int(found.group(1)) if found else None
 
 
 def estimate_usage(request: httpx2.Request, answer: str = "") -> Usage:
@@ -197,7 +201,7 @@ def examine(request: httpx2.Request, response: httpx2.Response, body: bytes) -> 
         usage = usage_of(payload)
     except ProviderError as err:
         return estimate_usage(request, _answer_text(payload)), True, err
-    cap = _output_cap(request)
+    cap = output_cap(request)
     if usage is not None and cap is not None and usage.completion_tokens > cap + CAP_SLACK_TOKENS:
         absurd = ProviderError(f"the server reported {usage.completion_tokens:,} completion tokens for a cap of {cap:,}",
                                hint="")  # fmt: skip

@@ -13,6 +13,7 @@ The per-call CPU shortcuts past the SDK's and instructor's public surface live i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -58,16 +59,20 @@ class Engine:
     replay: recording.ReplayStore | None = None
     max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS
 
-    @property
+    @cached_property
     def base_url_host(self) -> str:
         return urlparse(self.settings.base_url).hostname or self.settings.base_url
+
+    @cached_property
+    def _cap(self) -> dict[str, int]:
+        name = "max_completion_tokens" if self.base_url_host == OPENAI_HOST else "max_tokens"
+        return {name: self.max_output_tokens}
 
     def output_cap(self) -> dict[str, int]:
         """The completion cap as this endpoint names it: OpenAI's reasoning models accept only
         ``max_completion_tokens``; most OpenAI-compatible servers (Ollama, llama.cpp, older vLLM)
         know only ``max_tokens``."""
-        name = "max_completion_tokens" if self.base_url_host == OPENAI_HOST else "max_tokens"
-        return {name: self.max_output_tokens}
+        return self._cap
 
 
 def check_base_url(url: str) -> str:

@@ -169,12 +169,14 @@ class _Attempt:
         return self
 
     def answered(self, response: httpx2.Response, body: bytes) -> httpx2.Response:
+        """``response`` once checked; its body was read whole below (``Bounded``, or replay), so it is
+        handed up as it is."""
         self.answer = True
         if response.status_code < 300 and is_chat(self.request):
             self.usage, self.estimated, problem = examine(self.request, response, body)
             if problem is not None:
                 raise problem
-        return rebuild(response, body, self.request)
+        return response
 
     def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
         if kind is not None and not self.answer:

@@ -19,7 +19,6 @@ and ``settle`` books the article's real cost afterwards; that ceiling is on esti
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass, field
 
@@ -35,12 +34,8 @@ UNCAPPED_COMPLETION_TOKENS = 65_536  # assumed for a request that carries no com
 
 def worst_case_tokens(request: httpx2.Request) -> tuple[int, int]:
     """(prompt, completion) tokens an attempt can be billed at most."""
-    try:
-        body = json.loads(request.content)
-    except ValueError:
-        body = {}
-    cap = body.get("max_completion_tokens", body.get("max_tokens")) if isinstance(body, dict) else None
-    completion = cap if isinstance(cap, int) and not isinstance(cap, bool) and cap > 0 else UNCAPPED_COMPLETION_TOKENS
+    cap = accounting.output_cap(request)
+    completion = cap if cap else UNCAPPED_COMPLETION_TOKENS
     return len(request.content) + PROMPT_MARGIN_TOKENS, completion
 
 
