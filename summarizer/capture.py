@@ -23,7 +23,6 @@ from summarizer.errors import SummarizerError
 from summarizer.orchestrator import run
 
 CAPTURE_KEY = "capture-no-key"  # capture never sends anything; the SDK insists on a key
-_PROBE = "Probe."
 
 
 class _Captured(SummarizerError):

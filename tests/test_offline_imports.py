@@ -96,3 +96,10 @@ def test_batch_dry_run_imports_no_sdk(tmp_path: Path) -> None:
     code, imported = run_probe(argv)
     assert code == 0
     assert imported == []
+
+
+def test_batch_public_names_stay_functions_after_their_modules_load() -> None:
+    probe = ("import summarizer.batch.dry_run, summarizer.batch.run\n"
+             "from summarizer.batch import dry_run, run_batch\nprint(callable(dry_run), callable(run_batch))")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["True", "True"], done.stderr

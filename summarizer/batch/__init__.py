@@ -19,7 +19,9 @@ It is made of small parts, one module each, bottom to top:
 - ``workers``: concurrent summarising with one shared engine; ``openai_batch``: first attempts via
   the OpenAI Batch API; ``run``: the whole run; ``dry_run``: the run priced offline.
 
-The public names load on first use, so ``batch --dry-run`` never imports the openai SDK.
+The names that need the openai SDK (``run_batch``, ``arun_batch``) load on first use, so
+``batch --dry-run`` never imports it. ``dry_run`` is imported at once: the function shares its
+module's name, and a lazy name would be shadowed by the module once anything imported it.
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from summarizer.batch.dry_run import DryRun, dry_run
+
 if TYPE_CHECKING:
     from summarizer.batch.articles import DEFAULT_PATTERNS, Article, collect
-    from summarizer.batch.dry_run import DryRun, dry_run
     from summarizer.batch.options import Options
     from summarizer.batch.report import Report
     from summarizer.batch.run import arun_batch, run_batch
@@ -37,8 +40,8 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_PATTERNS", "Article", "DryRun", "Options", "Report", "arun_batch", "collect", "dry_run", "run_batch"]
 
 _LAZY = {
-    "DEFAULT_PATTERNS": "articles", "Article": "articles", "collect": "articles", "DryRun": "dry_run",
-    "dry_run": "dry_run", "Options": "options", "Report": "report", "arun_batch": "run", "run_batch": "run",
+    "DEFAULT_PATTERNS": "articles", "Article": "articles", "collect": "articles", "Options": "options",
+    "Report": "report", "arun_batch": "run", "run_batch": "run",
 }  # fmt: skip
 
 
