@@ -13,7 +13,7 @@ from summarizer.evaluation.report import DocumentEntry, EvalReport, Scores, load
 
 BASELINE = ROOT / "evals" / "baseline.json"
 TOP_KEYS = ["version", "source", "micro", "categories", "attributes", "grounding", "schema_valid_rate", "attempts",
-            "tokens", "provenance", "bootstrap_micro_f1", "documents"]  # fmt: skip
+            "tokens", "provenance", "bootstrap_micro_f1", "documents", "fields", "cost_usd", "run"]  # fmt: skip
 SCORE_KEYS = ["tp", "fp", "fn", "precision", "recall", "f1"]
 
 
@@ -29,10 +29,23 @@ def test_report_json_keeps_the_contract_key_order() -> None:
     assert list(data) == TOP_KEYS and data["version"] == 1
     assert list(data["micro"]) == SCORE_KEYS and all(list(s) == SCORE_KEYS for s in data["categories"].values())
     assert list(data["grounding"]) == ["quotes", "exact", "normalized", "fuzzy", "not_found"]
-    assert list(data["tokens"]) == ["prompt_tokens", "completion_tokens", "total_tokens"]
+    assert list(data["tokens"]) == ["prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens"]
     assert list(data["bootstrap_micro_f1"]) == ["low", "high", "samples", "seed"]
     assert all(list(a) == ["pairs", "correct", "accuracy"] for a in data["attributes"].values())
-    assert all(list(d) == ["id", "categories", "micro"] for d in data["documents"])
+    assert all(list(d) == ["id", "categories", "micro", "gold_sha256", "items"] for d in data["documents"])
+    assert all(list(d["items"]) == list(data["categories"]) for d in data["documents"])
+
+
+def test_a_report_written_before_the_later_fields_still_loads() -> None:
+    data = json.loads(BASELINE.read_text(encoding="utf-8"))
+    for key in ("fields", "cost_usd", "run"):
+        del data[key]
+    del data["tokens"]["cached_tokens"]
+    for d in data["documents"]:
+        del d["gold_sha256"], d["items"]
+    report = EvalReport.model_validate(data)
+    assert report.fields is None and report.run is None and report.documents[0].items is None
+    assert list(json.loads(report.to_json())) == TOP_KEYS[:12]
 
 
 def test_document_error_is_omitted_when_absent_and_last_when_present() -> None:

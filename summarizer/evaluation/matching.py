@@ -32,6 +32,24 @@ _POLARITY = {"support": 1, "conditional": 1, "oppose": -1, "considering": 0, "ne
 
 
 @dataclass(frozen=True)
+class Role:
+    """What one actor-reference field of an item says: the canonical names, and each one's side."""
+
+    names: tuple[str, ...]
+    sides: tuple[frozenset[str], ...]
+    many: bool = False  # a list field (addressees, affected) rather than a single name
+
+    def agrees(self, other: Role) -> bool:
+        """The same actors, where a person and whom they speak for count as the same side."""
+        return all(any(a & b for b in other.sides) for a in self.sides) and all(
+            any(a & b for a in self.sides) for b in other.sides
+        )
+
+    def value(self) -> str | list[str] | None:
+        return list(self.names) if self.many else (self.names[0] if self.names else None)
+
+
+@dataclass(frozen=True)
 class Item:
     """One item reduced to what matching needs."""
 
@@ -41,6 +59,8 @@ class Item:
     attributes: dict[str, str] = field(default_factory=dict)  # stance / status / support_type
     spans: tuple[tuple[int, int], ...] = ()
     optional: bool = False
+    # per actor-reference field, the names it gives (canonical, aliases resolved) and each name's side
+    roles: dict[str, Role] = field(default_factory=dict)
 
 
 def _tokens(text: str) -> tuple[set[str], bool]:
@@ -70,6 +90,25 @@ def evidence_overlap(a: Sequence[tuple[int, int]], b: Sequence[tuple[int, int]])
             if shared > 0 and shortest > 0:
                 best = max(best, shared / shortest)
     return best
+
+
+def _covered(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        elif e > s:
+            merged.append((s, e))
+    return merged
+
+
+def span_agreement(a: Sequence[tuple[int, int]], b: Sequence[tuple[int, int]]) -> float:
+    """Characters both sides' evidence covers over characters either covers (1.0: the same text;
+    0.0 when either side has none)."""
+    ca, cb = _covered(a), _covered(b)
+    shared = sum(max(0, min(e1, e2) - max(s1, s2)) for s1, e1 in ca for s2, e2 in cb)
+    either = sum(e - s for s, e in ca) + sum(e - s for s, e in cb) - shared
+    return shared / either if either else 0.0
 
 
 def compatible(pred: Item, gold: Item) -> bool:
@@ -184,9 +223,32 @@ class Counts:
         return self
 
 
-def count(alignment: Alignment, golds: Sequence[Item]) -> Counts:
-    """tp/fp/fn where optional gold items are neither rewarded (matched) nor penalised (missed)."""
+def count(alignment: Alignment, golds: Sequence[Item], preds: Sequence[Item] = ()) -> Counts:
+    """tp/fp/fn where optional gold items are neither rewarded (matched) nor penalised (missed).
+
+    A predicted item marked optional (a second labelling scored as predictions) is likewise not
+    penalised when nothing matches it; a model's predictions are never optional.
+    """
     tp = sum(1 for _, j, _ in alignment.pairs if not golds[j].optional)
     fn = sum(1 for j in alignment.missed if not golds[j].optional)
-    return Counts(tp=tp, fp=len(alignment.spurious), fn=fn)
+    fp = sum(1 for i in alignment.spurious if not (i < len(preds) and preds[i].optional))
+    return Counts(tp=tp, fp=fp, fn=fn)
+
+
+Value = str | list[str] | None
+
+
+def differences(pred: Item, gold: Item) -> dict[str, tuple[Value, Value]]:
+    """The fields of a matched pair that disagree, as (predicted, gold): each categorical attribute
+    (stance, status, support_type) compared as text, each actor role compared by side."""
+    out: dict[str, tuple[Value, Value]] = {}
+    for name, value in pred.attributes.items():
+        other = gold.attributes.get(name)
+        if other is not None and other != value:
+            out[name] = (value, other)
+    for name, role in pred.roles.items():
+        other_role = gold.roles.get(name)
+        if other_role is not None and not role.agrees(other_role):
+            out[name] = (role.value(), other_role.value())
+    return out
 

@@ -69,6 +69,7 @@ class Tokens(_Part):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    cached_tokens: int = 0
 
 
 class Bootstrap(_Part):
@@ -80,6 +81,44 @@ class Bootstrap(_Part):
     seed: int
 
 
+Value = str | list[str] | None
+
+
+class Difference(_Part):
+    """One field of a matched pair that disagrees: what the prediction says and what gold says
+    (None, left out of the JSON, for a role nobody fills, e.g. ``raised_by`` of the article's own analysis)."""
+
+    predicted: Value = None
+    gold: Value = None
+
+
+class ItemRef(_Part):
+    """An item by its place in its list (``positions[3]``) and its gist, for people to read."""
+
+    index: int
+    label: str
+    optional: bool = False  # gold items (and a second labelling's items) only
+
+
+class Pair(_Part):
+    """A matched pair: its similarity, how far its evidence overlaps, and the fields that disagree
+    (stance, status, support_type, and actor roles such as ``actor``, ``addressees``, ``raised_by``)."""
+
+    predicted: ItemRef
+    gold: ItemRef
+    similarity: float
+    evidence_overlap: float  # characters both sides' evidence covers / characters either covers (0-1)
+    differences: dict[str, Difference]
+
+
+class Outcome(_Part):
+    """One category of one document, item by item."""
+
+    matched: list[Pair]
+    missed: list[ItemRef]  # gold items nothing matched (optional ones are not penalised)
+    spurious: list[ItemRef]  # predicted items that match no gold item
+
+
 class DocumentEntry(_Part):
     """One document's scores; ``error`` (why there was no prediction) is absent from the JSON when None."""
 
@@ -87,6 +126,27 @@ class DocumentEntry(_Part):
     categories: dict[str, Scores]  # keyed by ``schema.CATEGORIES``
     micro: Scores
     error: str | None = None
+    gold_sha256: str | None = None  # of the gold file scored against: comparisons check it is the same
+    items: dict[str, Outcome] | None = None  # keyed by ``schema.CATEGORIES``
+
+
+class FieldDetail(_Part):
+    """Matched pairs of one category: how many, how many disagree on each field, mean evidence overlap."""
+
+    pairs: int
+    differ: dict[str, int]  # field -> pairs on which it disagrees (every compared field listed)
+    mean_similarity: float
+    mean_evidence_overlap: float
+
+
+class RunInfo(_Part):
+    """What made the predictions scored, from their metadata: model, mode and prompt version are
+    "mixed" when documents differ and None when no prediction says (a second labelling)."""
+
+    created_at: str | None = None  # the newest prediction's metadata.created_at (ISO 8601 UTC)
+    model: str | None = None
+    mode: str | None = None
+    prompt_version: str | None = None
 
 
 class EvalReport(_Part):
@@ -102,6 +162,10 @@ class EvalReport(_Part):
     provenance: dict[str, int]  # responses used, by recording provenance (or "live")
     bootstrap_micro_f1: Bootstrap
     documents: list[DocumentEntry]
+    # Later additions to version 1 (absent from older reports; readers must not require them):
+    fields: dict[str, FieldDetail] | None = None  # per category, field-level detail of matched pairs
+    cost_usd: float | None = None  # priced from each prediction's model and usage; None when unknown
+    run: RunInfo | None = None
 
     def to_json(self) -> str:
         """The report as written to a file: two-space indented, ASCII-escaped, with a final newline."""

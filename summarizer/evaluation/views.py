@@ -39,9 +39,50 @@ def _footer(report: EvalReport) -> list[str]:
         f"grounding: {g.quotes} quotes, exact {g.exact}, normalized {g.normalized}, "
         f"fuzzy {g.fuzzy}, not found {g.not_found}",
         f"schema-valid: {report.schema_valid_rate:.0%} of {len(report.documents)} documents; "
-        f"attempts: {report.attempts}; tokens: {t.total_tokens}",
+        f"attempts: {report.attempts}; tokens: {t.total_tokens} ({t.cached_tokens} cached prompt tokens)"
+        + (f"; cost ${report.cost_usd:.4f} at the shipped list prices" if report.cost_usd is not None else ""),
         f"responses used, by provenance: {prov}",
     ]
+
+
+def field_rows(report: EvalReport) -> list[list[str]]:
+    """Per category: matched pairs, mean similarity, mean evidence overlap, and each compared field as
+    "disagreeing/pairs" (e.g. ``stance 4/60``)."""
+    if report.fields is None:
+        return []
+    return [[c, str(f.pairs), f"{f.mean_similarity:.3f}", f"{f.mean_evidence_overlap:.3f}",
+             ", ".join(f"{k} {n}/{f.pairs}" for k, n in f.differ.items())]
+            for c, f in report.fields.items()]  # fmt: skip
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "(none)"
+    return ", ".join(value) if isinstance(value, list) else str(value)
+
+
+def _field_markdown(report: EvalReport) -> list[str]:
+    rows = field_rows(report)
+    if not rows:
+        return []
+    out = ["", "### Matched pairs, field by field", "",
+           "| category | pairs | mean similarity | mean evidence overlap | fields that differ |",
+           "|---|---:|---:|---:|---|", *["| " + " | ".join(r) + " |" for r in rows]]  # fmt: skip
+    diffs = [(d.id, c, p) for d in report.documents for c, o in (d.items or {}).items() for p in o.matched
+             if p.differences]  # fmt: skip
+    if diffs:
+        out += ["", "| document | item | field | predicted | gold |", "|---|---|---|---|---|"]
+        for doc_id, c, pair in diffs:
+            for name, diff in pair.differences.items():
+                cell = _md(pair.predicted.label)
+                out.append(f"| {doc_id} | {c}[{pair.predicted.index}] {cell} | {name} | "
+                           f"{_md(_shown(diff.predicted))} | {_md(_shown(diff.gold))} |")  # fmt: skip
+    return out
+
+
+def _md(text: str) -> str:
+    """Text safe in a Markdown table cell."""
+    return " ".join(text.split()).replace("|", "\\|")
 
 
 def to_text(report: EvalReport, comparison: Sequence[str] | None = None) -> str:
@@ -67,7 +108,8 @@ def to_markdown(report: EvalReport, comparison: Sequence[str] | None = None) -> 
             "| document | F1 | tp | fp | fn | error |", "|---|---:|---:|---:|---:|---|"]  # fmt: skip
     for d in report.documents:
         m = d.micro
-        out.append(f"| {d.id} | {m.f1:.3f} | {m.tp} | {m.fp} | {m.fn} | {d.error or ''} |")
+        out.append(f"| {d.id} | {m.f1:.3f} | {m.tp} | {m.fp} | {m.fn} | {_md(d.error or '')} |")
+    out += _field_markdown(report)
     if comparison:
         out += ["", "### Against the baseline", "", *[f"- {line}" for line in comparison]]
     return "\n".join(out) + "\n"
