@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from summarizer.errors import InputError
+from summarizer.result_lines import ResultsError, records
 from summarizer.schema import CATEGORY, ArticleSummary
 
 Format = Literal["sqlite", "csv", "parquet"]
@@ -46,7 +46,7 @@ SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 _SOURCE_FIELDS = ("url", "title", "published", "source")
 
 
-class ExportError(InputError):
+class ExportError(ResultsError):
     """The results file cannot be exported (malformed line, unreadable file, unwritable target)."""
 
     default_hint = "pass a results file of summarizer batch; nothing was written"
@@ -222,50 +222,6 @@ def rows(record: dict[str, Any], s: ArticleSummary | None = None) -> Rows:
 # --------------------------------------------------------------------------- reading the results file
 
 
-Line = tuple[dict[str, Any], ArticleSummary | None]
-
-
-def _records(path: Path) -> Iterator[Line]:
-    """(record, its validated summary or None) of each non-blank line; ``ExportError`` naming ``FILE:N`` for a malformed one."""
-    try:
-        f = open(path, "rb")  # noqa: SIM115 - closed below, errors while reading named too
-    except OSError as e:
-        raise ExportError(f"cannot read {path}: {e.strerror or e}", hint="pass the results file of summarizer batch") from e
-    with f:
-        try:
-            for n, line in enumerate(f, 1):
-                if line.strip():
-                    yield _record(path, n, line)
-        except OSError as e:
-            raise ExportError(f"cannot read {path}: {e.strerror or e}") from e
-
-
-def _record(path: Path, n: int, line: bytes) -> Line:
-    def bad(why: str) -> ExportError:
-        return ExportError(f"{path}:{n} is not a batch result line: {why}")
-
-    try:
-        record = json.loads(line)
-    except (ValueError, RecursionError) as e:
-        raise bad("not JSON" if not isinstance(e, UnicodeDecodeError) else "not UTF-8") from None
-    if not isinstance(record, dict):
-        raise bad("not a JSON object")
-    for key in ("id", "article_sha256"):
-        if not isinstance(record.get(key), str):
-            raise bad(f"no string {key!r}")
-    ok = record.get("ok")
-    if ok is True and isinstance(record.get("summary"), dict):
-        try:
-            return record, ArticleSummary.model_validate(record["summary"])
-        except ValidationError as e:
-            first = e.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise bad(f"summary.{where}: {first['msg']} ({e.error_count()} error(s))") from None
-    if ok is False and isinstance(record.get("error"), dict):
-        return record, None
-    raise bad('neither "ok": true with a "summary" object nor "ok": false with an "error" object')
-
-
 # --------------------------------------------------------------------------- writing
 
 
@@ -295,7 +251,7 @@ def _build(results: Path, db: Path) -> Exported:
                 con.execute(statement)
         inserts = {t.name: f"INSERT INTO {_q(t.name)} VALUES ({', '.join('?' * len(t.columns))})" for t in TABLES}
         seen: set[str] = set()
-        for record, summary in _records(results):
+        for record, summary in records(results):
             aid = record["id"]
             if aid in seen:
                 report.replaced += 1

@@ -142,8 +142,8 @@ def test_predictions_under_hostile_ids_are_written_inside_and_read_back(tmp_path
     read = _read_prediction(pred)
     for i in ids:
         assert prediction_path(pred, i).is_file()
-        got, error, _ = read(dataclasses.replace(gold, id=i))
-        assert error is None and got == summary, i
+        got = read(dataclasses.replace(gold, id=i))
+        assert got.error is None and got.summary == summary, i
 
 
 def test_eval_predictions_finds_what_save_predictions_wrote_for_hostile_gold_names(tmp_path: Path) -> None:
@@ -177,5 +177,5 @@ def test_a_prediction_behind_a_link_out_of_the_directory_is_not_read(tmp_path: P
     (outside / "x.json").write_text("{}")
     (pred / "x.json").symlink_to(outside / "x.json")
     gold = load_gold(ROOT / "evals" / "gold" / "nato_rejects_missile_interception.yaml")
-    summary, error, _ = _read_prediction(pred)(dataclasses.replace(gold, id="x"))
-    assert summary is None and error is not None and "outside" in error
+    got = _read_prediction(pred)(dataclasses.replace(gold, id="x"))
+    assert got.summary is None and got.error is not None and "outside" in got.error

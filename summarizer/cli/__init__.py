@@ -14,7 +14,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from summarizer.cli import batch, eval, export, render, schema, summarize
+from summarizer.cli import batch, compare, eval, export, render, schema, summarize
 from summarizer.cli.common import HelpFormatter, Parser, fail
 from summarizer.errors import INTERRUPTED_EXIT, SummarizerError, exit_codes_help, redact
 from summarizer.version import __version__
@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"summarizer {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in (summarize, eval, batch, export, render, schema):
+    for command in (summarize, eval, compare, batch, export, render, schema):
         command.register(sub)
     return parser
 

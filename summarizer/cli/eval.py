@@ -84,7 +84,9 @@ def register(sub: Any) -> None:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--recordings", metavar="DIR",
                      help="replay these (the default source; default: evals/recordings of the project)")  # fmt: skip
-    src.add_argument("--predictions", metavar="DIR", help="score ID.json files instead of calling a model")
+    src.add_argument("--predictions", metavar="PATH",
+                     help="score saved summaries instead of calling a model: a directory of ID.json, a batch "
+                          "results .jsonl, or another labelling (a directory of ID.yaml)")  # fmt: skip
     src.add_argument("--live", action="store_true", help="call the configured model")
     p.add_argument("--record", metavar="DIR", help="with --live: record exchanges (provenance: recorded)")
     p.add_argument("--json", metavar="F", help="write the report as JSON")

@@ -2,10 +2,19 @@
 
 A *run* is one pass over the gold directory with one source of predictions, through one scoring path:
 ``replay`` runs every recording through the full pipeline (the same ``run`` as ``summarize``);
-``predictions`` reads ``ID.json`` files written earlier ("generate once, score many"), each named by
-``summarizer.names`` (an ordinary id is its own file name; any other becomes a slug plus a hash, never a
-path outside the directory), so writing and reading agree on every id;
+``predictions`` scores summaries made earlier ("generate once, score many"), from any of:
+- a predictions directory of ``ID.json`` files, each named by ``summarizer.names`` (an ordinary id is its
+  own file name; any other becomes a slug plus a hash, never a path outside the directory), so writing
+  and reading agree on every id;
+- a batch results file (JSON Lines, ``summarizer batch -o``): the last line of each gold id is scored,
+  an ``ok: false`` line is that document's error;
+- another hand labelling of the same articles (a directory of ``ID.yaml`` gold files, e.g.
+  ``evals/gold-second``): its items are scored as predictions, and documents it does not label are
+  left out of the run (a second labelling covers a subset by design);
 ``live`` calls the configured model, optionally recording the exchanges (``provenance: recorded``).
+
+A summary made from a different text of the article than the gold's (``article_sha256`` differs) is
+not scored: it is that document's error, since its evidence offsets point into another text.
 
 Only ``replay`` and ``live`` call a model, so only they import the client and the pipeline (and with
 them the openai SDK and instructor); scoring saved predictions stays offline in its imports too.
@@ -13,7 +22,9 @@ them the openai SDK and instructor); scoring saved predictions stays offline in 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,16 +37,42 @@ from summarizer.evaluation.gold import Gold, gold_files, load_aliases, load_gold
 from summarizer.evaluation.report import EvalReport, Source
 from summarizer.evaluation.scoring import DocumentScore, aggregate, score_document
 from summarizer.render import to_json
+from summarizer.result_lines import records
 from summarizer.schema import ArticleSummary
 
 if TYPE_CHECKING:
     from summarizer.client import Engine
 
 
-def _predict_with(engine: Engine) -> Callable[[Gold], tuple[ArticleSummary | None, str | None, dict[str, int]]]:
+@dataclass
+class Predicted:
+    """What one document gets to be scored: a summary, another labelling, or why there is none."""
+
+    summary: ArticleSummary | None = None
+    labelling: Gold | None = None
+    error: str | None = None
+    provenance: dict[str, int] = field(default_factory=dict)
+    skip: bool = False  # not part of this run (a second labelling that does not cover the document)
+
+
+Predict = Callable[[Gold], Predicted]
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _checked(gold: Gold, summary: ArticleSummary, where: str) -> Predicted:
+    if summary.metadata.article_sha256 != _sha256(gold.article_text):
+        return Predicted(error=f"{where} was made from a different text of the article than the gold's "
+                               "(article_sha256 differs)")  # fmt: skip
+    return Predicted(summary=summary)
+
+
+def _predict_with(engine: Engine) -> Predict:
     from summarizer.orchestrator import run  # the SDK and instructor: only when a model is called
 
-    def predict(gold: Gold) -> tuple[ArticleSummary | None, str | None, dict[str, int]]:
+    def predict(gold: Gold) -> Predicted:
         served_before = len(engine.replay.served) if engine.replay else 0
         try:
             summary, error = run(engine, gold.article_text, label=gold.id), None
@@ -47,28 +84,81 @@ def _predict_with(engine: Engine) -> Callable[[Gold], tuple[ArticleSummary | Non
                 provenance[rec.provenance] = provenance.get(rec.provenance, 0) + 1
         else:
             provenance = {"live": summary.metadata.attempts if summary else 0}
-        return summary, error, provenance
+        return Predicted(summary=summary, error=error, provenance=provenance)
 
     return predict
 
 
-def _read_prediction(directory: Path) -> Callable[[Gold], tuple[ArticleSummary | None, str | None, dict[str, int]]]:
+def _read_prediction(directory: Path) -> Predict:
     if not directory.is_dir():
         raise InputError(f"predictions directory not found: {directory}")
 
-    def predict(gold: Gold) -> tuple[ArticleSummary | None, str | None, dict[str, int]]:
+    def predict(gold: Gold) -> Predicted:
         try:
             path = prediction_path(directory, gold.id)
         except InputError as e:  # a symbolic link out of the directory
-            return None, str(e), {}
+            return Predicted(error=str(e))
         try:
-            return ArticleSummary.model_validate_json(path.read_bytes()), None, {}
+            summary = ArticleSummary.model_validate_json(path.read_bytes())
         except FileNotFoundError:
-            return None, f"no prediction file {path.name}", {}
+            return Predicted(error=f"no prediction file {path.name}")
         except (OSError, pydantic.ValidationError) as e:
-            return None, f"invalid prediction {path.name}: {' '.join(str(e).split())[:200]}", {}
+            return Predicted(error=f"invalid prediction {path.name}: {' '.join(str(e).split())[:200]}")
+        return _checked(gold, summary, f"prediction {path.name}")
 
     return predict
+
+
+def _read_results(path: Path, ids: set[str]) -> Predict:
+    """Predictions from a batch results file: the last line of each id in ``ids`` (read once, streamed)."""
+    found: dict[str, Predicted] = {}
+    for record, summary in records(path, only=ids):
+        if summary is None:
+            error = record["error"]
+            found[record["id"]] = Predicted(error=f"batch error: {error.get('type', '?')}: {error.get('message', '')}")
+        elif record["article_sha256"] != summary.metadata.article_sha256:
+            found[record["id"]] = Predicted(error=f"{path.name}: the line of {record['id']!r} and its summary "
+                                                  "name different article_sha256")  # fmt: skip
+        else:
+            found[record["id"]] = Predicted(summary=summary)
+
+    def predict(gold: Gold) -> Predicted:
+        got = found.get(gold.id)
+        if got is None:
+            return Predicted(error=f"no result line for {gold.id!r} in {path.name}")
+        if got.summary is None:
+            return got
+        return _checked(gold, got.summary, f"the result line of {gold.id!r} in {path.name}")
+
+    return predict
+
+
+def _read_labelling(directory: Path) -> Predict:
+    """Predictions from another labelling of the same articles: ``directory/ID.yaml`` gold files."""
+
+    def predict(gold: Gold) -> Predicted:
+        path = directory / f"{gold.path.stem}.yaml"
+        if not path.is_file():
+            return Predicted(skip=True)
+        other = load_gold(path)
+        if other.article_text != gold.article_text:
+            return Predicted(error=f"{path} labels a different text of the article than {gold.path}")
+        return Predicted(labelling=other)
+
+    return predict
+
+
+def prediction_source(path: Path, ids: set[str]) -> Predict:
+    """How to read what ``--predictions PATH`` names: a directory of ``ID.json`` summaries, a directory of
+    ``ID.yaml`` labellings, or a batch results file; ``ids`` are the gold ids (a results file keeps only those)."""
+    if path.is_dir():
+        if any(path.glob("*.yaml")) and not any(path.glob("*.json")):
+            return _read_labelling(path)
+        return _read_prediction(path)
+    if path.is_file():
+        return _read_results(path, ids)
+    raise InputError(f"predictions not found: {path}",
+                     hint="pass a predictions directory (ID.json), a batch results file (.jsonl) or a gold directory")  # fmt: skip
 
 
 def evaluate(
@@ -90,7 +180,7 @@ def evaluate(
     settings = settings or Settings.from_env()
     if source == "predictions":
         assert predictions is not None
-        predict = _read_prediction(predictions)
+        predict = prediction_source(predictions, {g.id for g in golds})
     else:
         from summarizer.client import build_engine  # the SDK and instructor: only when a model is called
 
@@ -100,15 +190,20 @@ def evaluate(
         else:
             engine = build_engine(settings, mode=mode, record=record, provenance="recorded")
         predict = _predict_with(engine)
-    docs = []
+    docs, scored = [], []
     for gold in golds:
-        summary, error, provenance = predict(gold)
-        doc = score_document(gold, summary, aliases, error)
-        doc.provenance = provenance
+        got = predict(gold)
+        if got.skip:
+            continue
+        doc = score_document(gold, got.summary, aliases, got.error, labelling=got.labelling)
+        doc.provenance = got.provenance
         docs.append(doc)
+        scored.append(gold)
         if progress:
-            progress(f"{gold.id}: {'error: ' + error if error else 'scored'}")
-    return aggregate(docs, source), docs, golds
+            progress(f"{gold.id}: {'error: ' + got.error if got.error else 'scored'}")
+    if not docs:
+        raise InputError(f"{predictions} labels none of the articles in {gold_dir}")
+    return aggregate(docs, source), docs, scored
 
 
 def prediction_path(directory: Path, doc_id: str) -> Path:

@@ -56,7 +56,7 @@ def field_rows(report: EvalReport) -> list[list[str]]:
 
 
 def _shown(value: object) -> str:
-    if value is None:
+    if value is None or value == []:
         return "(none)"
     return ", ".join(value) if isinstance(value, list) else str(value)
 
