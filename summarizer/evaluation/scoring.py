@@ -36,12 +36,17 @@ def _side(name: str, table: dict[str, set[str]], aliases: Aliases) -> frozenset[
     return frozenset(table.get(canonical, {canonical}))
 
 
+def match_text(category: str, item: BaseModel) -> str:
+    """The free text of ``item`` that matching compares (its category's ``match_text`` fields, joined)."""
+    return " ".join(str(getattr(item, f)) for f in CATEGORY[category].match_text)
+
+
 def to_item(category: str, item: BaseModel, spans: list[tuple[int, int]], table: dict[str, set[str]],
             aliases: Aliases, optional: bool = False) -> Item:  # fmt: skip
     kind = CATEGORY[category]
     attrs = {a: str(getattr(item, a)) for a in kind.attributes}
     return Item(
-        text=" ".join(str(getattr(item, f)) for f in kind.match_text),
+        text=match_text(category, item),
         actors=tuple(_side(getattr(item, r), table, aliases) for r in kind.parties),
         stance=attrs.get("stance"),
         attributes=attrs,
