@@ -14,6 +14,10 @@ whole-span ``ev`` element is its entry in the list of spans under the article.
 
 Without the article's text (a review site whose input changed or is missing), the page shows the items
 with their quoted evidence and a notice saying why nothing is highlighted.
+
+The eval report (``evaluation.html_report``) highlights gold and predicted evidence the same way:
+``Span``, ``arrange``, ``mark_article`` and ``span_link`` place and link spans, ``STYLE`` is the style
+of a page with a highlighted article, ``headline`` an item's line.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import html
 import itertools
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,16 +40,48 @@ def esc(value: object) -> str:
 
 
 @dataclass
-class _Span:
+class Span:
+    """One distinct evidence range of an article and the items citing it; ``number`` and ``whole`` are
+    set by ``arrange``. Its element's id is ``{prefix}-{number}``; ``classes`` are added to ``ev``."""
+
     number: int
     start: int
     end: int
     whole: bool = True  # one element of the article carries the whole span
     items: list[tuple[str, str]] = field(default_factory=list)  # (item id, item label)
+    prefix: str = "span"
+    classes: str = ""
 
     @property
     def id(self) -> str:
-        return f"span-{self.number}"
+        return f"{self.prefix}-{self.number}"
+
+    @property
+    def anchor(self) -> str:
+        """The id of the span's place in the article: the span itself, or the first part of a split one."""
+        return self.id if self.whole else f"{self.id}-part"
+
+
+def arrange(spans: list[Span]) -> list[Span]:
+    """``spans`` numbered in article order (by start, the longer first); laminar spans stay whole and a
+    span crossing one already placed is split (``whole`` false)."""
+    spans = sorted(spans, key=lambda s: (s.start, -s.end))
+    placed: list[Span] = []
+    for n, span in enumerate(spans, 1):
+        span.number = n
+        span.whole = not any(
+            p.start < span.start < p.end < span.end or span.start < p.start < span.end < p.end for p in placed
+        )
+        if span.whole:
+            placed.append(span)
+    return spans
+
+
+def span_link(span: Span, article_text: str, target: str | None = None) -> str:
+    """A link to ``span`` (to ``target``, by default its id) showing its text, cut to 90 characters, and offsets."""
+    quote = article_text[span.start : span.end]
+    short = quote if len(quote) <= 90 else quote[:87] + "…"
+    return f'<a href="#{target or span.id}" class="to-span">“{esc(short)}” [{span.start}–{span.end}]</a>'
 
 
 @dataclass(frozen=True)
@@ -56,7 +93,7 @@ class _Item:
     spans: list[int]
 
 
-def _headline(category: str, item: Any) -> str:
+def headline(category: str, item: Any) -> str:
     """The category's Markdown headline as HTML: fields escaped (``*`` too), then ``**``/``*`` to tags."""
 
     def clean(value: Any) -> Any:
@@ -72,9 +109,9 @@ def _headline(category: str, item: Any) -> str:
     return re.sub(r"\*(.+?)\*", r"<em>\1</em>", line)
 
 
-def _collect(summary: ArticleSummary, length: int) -> tuple[list[_Item], list[_Span]]:
+def _collect(summary: ArticleSummary, length: int) -> tuple[list[_Item], list[Span]]:
     """The items, and the distinct evidence spans numbered in article order, each knowing who cites it."""
-    by_range: dict[tuple[int, int], _Span] = {}
+    by_range: dict[tuple[int, int], Span] = {}
     cited: list[tuple[str, str, str, Any, list[tuple[int, int]]]] = []
     for name, category in CATEGORY.items():
         for i, obj in enumerate(getattr(summary, name), 1):
@@ -86,30 +123,20 @@ def _collect(summary: ArticleSummary, length: int) -> tuple[list[_Item], list[_S
                 if key not in ranges:
                     ranges.append(key)
             for key in ranges:
-                by_range.setdefault(key, _Span(0, *key)).items.append((item_id, label))
+                by_range.setdefault(key, Span(0, *key)).items.append((item_id, label))
             cited.append((item_id, label, name, obj, ranges))
-    spans = sorted(by_range.values(), key=lambda s: (s.start, -s.end))
-    for n, span in enumerate(spans, 1):
-        span.number = n
+    spans = arrange(list(by_range.values()))
     items = [_Item(i, label, name, obj, [by_range[k].number for k in ranges]) for i, label, name, obj, ranges in cited]
-    # laminar spans stay whole; a span crossing one already placed is split
-    placed: list[_Span] = []
-    for span in spans:
-        crosses = any(
-            p.start < span.start < p.end < span.end or span.start < p.start < span.end < p.end for p in placed
-        )
-        span.whole = not crosses
-        if span.whole:
-            placed.append(span)
     return items, spans
 
 
-def _mark(span: _Span, *, part: bool) -> str:
+def _mark(span: Span, *, part: bool) -> str:
     cites = ", ".join(label for _, label in span.items)
+    extra = f" {span.classes}" if span.classes else ""
     attrs = (
-        f'class="ev-part" data-part-of="{span.number}"'
+        f'class="ev-part{extra}" data-part-of="{span.number}"'
         if part
-        else f'class="ev" id="{span.id}" data-span="{span.number}"'
+        else f'class="ev{extra}" id="{span.id}" data-span="{span.number}"'
     )
     return (
         f'<mark {attrs} data-start="{span.start}" data-end="{span.end}" tabindex="0" '
@@ -117,55 +144,55 @@ def _mark(span: _Span, *, part: bool) -> str:
     )
 
 
-def _article(text: str, spans: list[_Span]) -> str:
-    """The article with nested marks: each whole span one ``mark.ev``, a split span one part per piece."""
+def mark_article(text: str, spans: list[Span], after: Callable[[Span], str] | None = None) -> str:
+    """``text`` escaped, with nested marks: each whole span one ``mark.ev``, a split span one part per
+    piece (``arrange`` decides which). ``after(span)``, when given, is put right after the span's
+    element (after its last part), e.g. links back to the items citing it."""
     bounds = sorted({p for s in spans for p in (s.start, s.end)})
-    elements: list[tuple[int, int, int, str]] = []  # start, end, order, opening tag
+    elements: list[tuple[int, int, int, str, str]] = []  # start, end, order, opening tag, after closing
     order = 0
     for span in spans:
+        tail = after(span) if after else ""
         if span.whole:
-            elements.append((span.start, span.end, order, _mark(span, part=False)))
+            elements.append((span.start, span.end, order, _mark(span, part=False), tail))
             order += 1
             continue
         cuts = [span.start, *(b for b in bounds if span.start < b < span.end), span.end]
         for k, (a, b) in enumerate(itertools.pairwise(cuts)):
             tag = _mark(span, part=True)
             if k == 0:  # the first part is where a link to the span lands in the article
-                tag = tag.replace("<mark ", f'<mark id="{span.id}-part" ', 1)
-            elements.append((a, b, order, tag))
+                tag = tag.replace("<mark ", f'<mark id="{span.anchor}" ', 1)
+            elements.append((a, b, order, tag, tail if k == len(cuts) - 2 else ""))
             order += 1
     elements.sort(key=lambda e: (e[0], -e[1], e[2]))
     out: list[str] = []
     pos = 0
-    stack: list[int] = []
-    for start, end, _, tag in elements:
-        while stack and stack[-1] <= start:
-            out.append(esc(text[pos : stack[-1]]))
-            pos = stack.pop()
-            out.append("</mark>")
+    stack: list[tuple[int, str]] = []
+    for start, end, _, tag, tail in elements:
+        while stack and stack[-1][0] <= start:
+            out.append(esc(text[pos : stack[-1][0]]))
+            pos, closing = stack.pop()
+            out.append("</mark>" + closing)
         out.append(esc(text[pos:start]))
         pos = start
         out.append(tag)
-        stack.append(end)
+        stack.append((end, tail))
     while stack:
-        out.append(esc(text[pos : stack[-1]]))
-        pos = stack.pop()
-        out.append("</mark>")
+        out.append(esc(text[pos : stack[-1][0]]))
+        pos, closing = stack.pop()
+        out.append("</mark>" + closing)
     out.append(esc(text[pos:]))
     return "".join(out)
 
 
-_STYLE = """
+STYLE = """
 :root { color-scheme: light; --mark: #fff1a8; --mark2: #ffd76a; --focus: #d9480f; }
 * { box-sizing: border-box; }
 body { margin: 0 auto; max-width: 1400px; padding: 1rem; font: 16px/1.5 system-ui, sans-serif; color: #1b1b1b; }
 header h1 { margin: 0 0 .5rem; font-size: 1.5rem; overflow-wrap: anywhere; }
 dl.meta { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .1rem .75rem; margin: 0 0 1rem; }
 dl.meta dt { font-weight: 600; } dl.meta dd { margin: 0; overflow-wrap: anywhere; }
-main { display: grid; grid-template-columns: minmax(0, 1fr); gap: 1.5rem; }
-@media (min-width: 1000px) { main { grid-template-columns: minmax(0, 2fr) minmax(0, 3fr); } }
 section, li, p { overflow-wrap: anywhere; min-width: 0; }
-.items ol { padding-left: 1.2rem; } .items li { margin-bottom: .6rem; }
 .article { white-space: pre-wrap; overflow-wrap: anywhere; font-family: Georgia, serif; line-height: 1.7; }
 mark { background: var(--mark); color: inherit; position: relative; border-radius: 2px; }
 mark mark { background: var(--mark2); }
@@ -176,14 +203,20 @@ mark:hover::after, mark:focus::after {
   padding: .2rem .4rem; border-radius: 3px; white-space: normal; pointer-events: none;
 }
 :target { outline: 3px solid var(--focus); }
-.spans { font-size: .9rem; }
 .note { color: #555; font-size: .9rem; }
 .notice { border-left: 4px solid var(--focus); background: #fff4e6; padding: .5rem .75rem; overflow-wrap: anywhere; }
 a { color: #0b57d0; }
+"""  # a page of evidence highlighted in an article (this one, the eval report)
+
+_BRIEF_STYLE = """
+main { display: grid; grid-template-columns: minmax(0, 1fr); gap: 1.5rem; }
+@media (min-width: 1000px) { main { grid-template-columns: minmax(0, 2fr) minmax(0, 3fr); } }
+.items ol { padding-left: 1.2rem; } .items li { margin-bottom: .6rem; }
+.spans { font-size: .9rem; }
 """
 
 
-def _cross_rules(items: list[_Item], spans: list[_Span]) -> str:
+def _cross_rules(items: list[_Item], spans: list[Span]) -> str:
     """CSS-only highlighting: hovering/focusing a span outlines its items, and an item its spans."""
     rules = []
     for span in spans:
@@ -218,7 +251,7 @@ def to_html(summary: ArticleSummary, article_text: str | None, *, title: str, pr
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta name="referrer" content="no-referrer">',
         f"<title>Brief: {esc(title)}</title>",
-        f"<style>{_STYLE}\n{_cross_rules(items, spans) if article_text is not None else ''}\n</style>",
+        f"<style>{STYLE}{_BRIEF_STYLE}\n{_cross_rules(items, spans) if article_text is not None else ''}\n</style>",
         "</head>",
         "<body>",
         "<header>",
@@ -250,19 +283,14 @@ def to_html(summary: ArticleSummary, article_text: str | None, *, title: str, pr
             continue
         out.append(f'<section class="category" id="cat-{name}"><h2>{esc(category.heading)}</h2><ol>')
         for item in mine:
-            out.append(f'<li class="item" id="{item.id}" tabindex="-1">{_headline(name, item.obj)}')
+            out.append(f'<li class="item" id="{item.id}" tabindex="-1">{headline(name, item.obj)}')
             conditions = getattr(item.obj, "conditions", None)
             if conditions:
                 out.append(f'<br><span class="note">Conditions: {esc("; ".join(conditions))}</span>')
             if article_text is None:
                 links = [f'<q class="quote">{esc(ev.quote)}</q> [{ev.start}–{ev.end}]' for ev in item.obj.evidence]
             else:
-                links = []
-                for n in item.spans:
-                    s = by_number[n]
-                    quote = article_text[s.start : s.end]
-                    short = quote if len(quote) <= 90 else quote[:87] + "…"
-                    links.append(f'<a href="#{s.id}" class="to-span">“{esc(short)}” [{s.start}–{s.end}]</a>')
+                links = [span_link(by_number[n], article_text) for n in item.spans]
             out.append('<br><span class="note">Evidence: ' + "; ".join(links) + "</span></li>")
         out.append("</ol></section>")
     out.append("</div>")
@@ -270,7 +298,7 @@ def to_html(summary: ArticleSummary, article_text: str | None, *, title: str, pr
         out += ["</main>", "</body>", "</html>"]
         return "\n".join(out) + "\n"
     out += ['<section class="source"><h2>Article</h2>',
-            f'<div class="article">{_article(article_text, spans)}</div>']  # fmt: skip
+            f'<div class="article">{mark_article(article_text, spans)}</div>']  # fmt: skip
     out.append('<h2>Evidence spans</h2><ol class="spans">')
     for s in spans:
         cited = ", ".join(f'<a href="#{item_id}" class="to-item">{esc(label)}</a>' for item_id, label in s.items)
@@ -278,7 +306,7 @@ def to_html(summary: ArticleSummary, article_text: str | None, *, title: str, pr
             where = f'<a href="#{s.id}">[{s.start}–{s.end}]</a>'
             out.append(f'<li id="cite-{s.number}">{where} cited by {cited}</li>')
         else:
-            where = f'<a href="#{s.id}-part">[{s.start}–{s.end}]</a>'
+            where = f'<a href="#{s.anchor}">[{s.start}–{s.end}]</a>'
             out.append(f'<li id="cite-{s.number}">{where} (crosses another span; shown in parts above) '
                        f'<q class="ev" id="{s.id}" data-span="{s.number}" data-start="{s.start}" data-end="{s.end}">'
                        f"{esc(article_text[s.start : s.end])}</q> cited by {cited}</li>")  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from summarizer.evaluation.report import Source, load_report
     from summarizer.evaluation.runner import evaluate, write_predictions
 
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     source: Source = "predictions" if args.predictions else "live" if args.live else "replay"
     if args.record and not args.live:
         raise InputError("--record goes with --live", hint="summarizer eval --live --record DIR")
@@ -69,7 +71,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.markdown:
         write(views.to_markdown(report, comparison), args.markdown)
     if args.html:
-        write(views.to_html(report, docs, golds), args.html)
+        from summarizer.evaluation.html_report import eval_page
+
+        write(eval_page(report, docs, golds, generated_at=started, comparison=comparison), args.html)
     if args.save_predictions:
         write_predictions(docs, Path(args.save_predictions))
     if args.fail_on_regression and verdict and verdict.failure:

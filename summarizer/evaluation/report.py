@@ -5,7 +5,7 @@ pairs, grounding counts, token use, provenance of the responses used, a bootstra
 F1, and one entry per document. Its JSON is the contract that baselines are kept in: the field order
 below is the key order written, and a document's ``error`` is left out when there is none. Readers
 ignore fields they do not know, so a report written by a newer version of the same ``version`` loads.
-Rendering lives in ``views``, the baseline gate in ``gate``.
+Rendering lives in ``views`` and ``html_report``, the baseline gate in ``gate``.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ What is scored may be a model's ``ArticleSummary`` or a second hand labelling of
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -51,6 +52,11 @@ def _side(name: str, table: dict[str, set[str]], aliases: Aliases) -> frozenset[
     return frozenset(table.get(canonical, {canonical}))
 
 
+def match_text(category: str, item: BaseModel) -> str:
+    """The free text of ``item`` that matching compares (its category's ``match_text`` fields, joined)."""
+    return " ".join(str(getattr(item, f)) for f in CATEGORY[category].match_text)
+
+
 def to_item(category: str, item: BaseModel, spans: list[tuple[int, int]], table: dict[str, set[str]],
             aliases: Aliases, optional: bool = False) -> Item:  # fmt: skip
     kind = CATEGORY[category]
@@ -62,7 +68,7 @@ def to_item(category: str, item: BaseModel, spans: list[tuple[int, int]], table:
         given = tuple(value) if many else ((value,) if value else ())
         roles[name] = Role(given, tuple(_side(n, table, aliases) for n in given), many)
     return Item(
-        text=" ".join(str(getattr(item, f)) for f in kind.match_text),
+        text=match_text(category, item),
         actors=tuple(_side(getattr(item, r), table, aliases) for r in kind.parties),
         stance=attrs.get("stance"),
         attributes=attrs,
@@ -145,9 +151,11 @@ def _grounding(summary: ArticleSummary | None) -> Grounding:
 
 
 def gold_digest(gold: Gold) -> str:
-    """sha256 of the gold file's bytes and its article's text: two reports scored the same document
-    against the same gold exactly when their digests agree."""
-    h = hashlib.sha256(gold.path.read_bytes())
+    """sha256 of what is scored against: the labelled items (optional flags included) and the article's
+    text. Two reports scored a document against the same gold exactly when their digests agree; a
+    change of layout or comments in the YAML file does not count."""
+    h = hashlib.sha256(gold.draft.model_dump_json().encode("utf-8"))
+    h.update(json.dumps(gold.optional, sort_keys=True).encode("utf-8"))
     h.update(b"\0")
     h.update(gold.article_text.encode("utf-8"))
     return h.hexdigest()
