@@ -201,8 +201,9 @@ def test_compare_counts_differences_wins_and_the_paired_interval(project: Path) 
     assert d1.outcome == "loss" and d1.changes is not None
     assert d1.changes["positions"].lost == ["Hungary opposed new sanctions on Russia."]  # the gold item's gist
     assert len(d1.changes["positions"].spurious_b) == 2 and d1.changes["positions"].spurious_a == []
-    assert d1.changes["proposals"].fields == ["a ceasefire conference in Geneva: addressees fixed",
-                                               "a ceasefire conference in Geneva: status fixed"]  # fmt: skip
+    assert [(x.item, x.field, x.change) for x in d1.changes["proposals"].fields] == [
+        ("a ceasefire conference in Geneva", "addressees", "fixed"),
+        ("a ceasefire conference in Geneva", "status", "fixed")]  # fmt: skip
     assert d1.changes["support_commitments"].lost == ["100 tanks for Ukraine"]
     assert "risks" not in d1.changes  # gaining an optional item changes no score
     assert c.documents[1].changes is not None and c.documents[1].changes["support_commitments"].gained
@@ -340,12 +341,17 @@ def test_compare_page_shows_both_runs_and_what_changed_with_working_links(projec
     ids = re.findall(r'id="([^"]+)"', page)
     assert len(ids) == len(set(ids))
     assert all(target in ids for target in re.findall(r'href="#([^"]+)"', page))
-    assert {"doc-d1", "doc-d2"} <= set(ids)
-    d1 = page[page.index('id="doc-d1"'):page.index('id="doc-d2"')]
-    left, right = d1.split("<h3>B</h3>")
-    assert "Hungary opposed new sanctions on Russia." in left and "<span class=tag>lost</span>Hungary opposed" in right
-    assert "differs — status: accepted (gold proposed); addressees: Russia (gold (none))" in left
-    assert "(optional — not penalised)" in right and "Poland supports arming Ukraine." in right
+    assert {"d1", "d2", "contents", "scores", "scoring", "documents"} <= set(ids)
+    d1 = page[page.index('id="d1"'):page.index('id="d2"')]
+    changes = d1[d1.index('<ul class="changes">'):d1.index("</ul>")]
+    assert '<li class="lost">Positions: Hungary opposed new sanctions on Russia.</li>' in changes
+    assert '<li class="fixed">Proposals: status of a ceasefire conference in Geneva</li>' in changes
+    assert '<li class="lost">Support commitments: 100 tanks for Ukraine</li>' in changes
+    column_a, column_b = d1.split('data-run="a"')[1].split('data-run="b"')
+    assert "A:P1" in column_a and "B:P" not in column_a and "Poland supports arming Ukraine." in column_b
+    assert "status differs: predicted accepted, gold proposed" in column_a
+    assert "optional — not penalised" in column_b  # the risk B matched is optional in gold
+    assert 'href="#d1-a-p1"' in d1 and 'href="#d1-b-p2"' in d1  # the article's spans link back to both runs
     assert "gpt-4o-mini" in page and "Content-Security-Policy" in page and "<script" not in page
 
 
@@ -355,8 +361,8 @@ def test_compare_page_reads_at_420_px_and_its_contents_navigate(project: Path, d
     driver.set_window_size(420, 900)
     driver.get(page.as_uri())
     assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
-    driver.find_element("css selector", 'a[href="#doc-d2"]').click()
-    assert driver.execute_script("return location.hash") == "#doc-d2"
-    box = driver.execute_script("const r = document.getElementById('doc-d2').getBoundingClientRect();"
+    driver.find_element("css selector", '#contents a[href="#d2"]').click()
+    assert driver.execute_script("return location.hash") == "#d2"
+    box = driver.execute_script("const r = document.getElementById('d2').getBoundingClientRect();"
                                 "return [r.top, r.bottom, window.innerHeight, window.scrollY]")
     assert box[3] > 0 and 0 <= box[0] < box[2] and box[1] > 0  # scrolled to it: its top is on screen

@@ -116,6 +116,14 @@ class Interval(_Part):
     seed: int
 
 
+class FieldChange(_Part):
+    """A field of a gold item both runs matched that disagreed with gold in A and agrees in B (fixed) or the reverse."""
+
+    item: str  # the gold item's gist
+    field: str
+    change: Literal["fixed", "broken"]
+
+
 class Change(_Part):
     """What changed in one category of one document from A to B (items by their gist)."""
 
@@ -123,7 +131,7 @@ class Change(_Part):
     lost: list[str]  # gold items A matched and B did not
     spurious_a: list[str]
     spurious_b: list[str]
-    fields: list[str]  # "gold item: field fixed/broken" for pairs both sides matched
+    fields: list[FieldChange]  # on gold items both sides matched
 
 
 class DocumentComparison(_Part):
@@ -195,8 +203,9 @@ def _change(a: Outcome, b: Outcome) -> Change | None:
     fields = []
     for j in sorted(matched_a.keys() & matched_b.keys()):
         before, after = set(matched_a[j].differences), set(matched_b[j].differences)
-        fields += [f"{matched_a[j].gold.label}: {f} fixed" for f in sorted(before - after)]
-        fields += [f"{matched_a[j].gold.label}: {f} broken" for f in sorted(after - before)]
+        label = matched_a[j].gold.label
+        fields += [FieldChange(item=label, field=f, change="fixed") for f in sorted(before - after)]
+        fields += [FieldChange(item=label, field=f, change="broken") for f in sorted(after - before)]
     change = Change(
         gained=[matched_b[j].gold.label for j in sorted(matched_b.keys() - matched_a.keys())],
         lost=[matched_a[j].gold.label for j in sorted(matched_a.keys() - matched_b.keys())],
@@ -328,7 +337,7 @@ def _change_lines(d: DocumentComparison) -> list[str]:
     lines = []
     for category, ch in (d.changes or {}).items():
         lines += [f"{category}: gained {x}" for x in ch.gained] + [f"{category}: lost {x}" for x in ch.lost]
-        lines += [f"{category}: {x}" for x in ch.fields]
+        lines += [f"{category}: {x.item}: {x.field} {x.change}" for x in ch.fields]
         if ch.spurious_a != ch.spurious_b:
             lines.append(f"{category}: spurious {len(ch.spurious_a)} → {len(ch.spurious_b)}")
     return lines

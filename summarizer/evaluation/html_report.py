@@ -73,6 +73,15 @@ class RunView:
                                                 *self.missed[c], *self.spurious[c])]  # fmt: skip
 
 
+def _located(evidence: Sequence[Any], text: str) -> tuple[tuple[Range, ...], tuple[str, ...]]:
+    """Evidence ranges and quotes not found: a summary's evidence is located already, a labelling's
+    (gold or a second labelling) is quotes, located here."""
+    if not evidence or not isinstance(evidence[0], str):
+        return tuple((e.start, e.end) for e in evidence), ()
+    found = [(q, locate(q, text)) for q in evidence]
+    return tuple((s.start, s.end) for _, s in found if s), tuple(q for q, s in found if s is None)
+
+
 def run_view(doc: DocumentScore, gold: Gold, *, key: str, run: str = "r", tag: str = "") -> RunView:
     """``doc`` (one run's score of ``gold``'s document) as items to show: their ids start ``{key}-{run}-``,
     their labels with ``tag`` (e.g. ``"A:"`` when two runs share a page)."""
@@ -80,16 +89,15 @@ def run_view(doc: DocumentScore, gold: Gold, *, key: str, run: str = "r", tag: s
     n_pred = n_gold = 0
     for c in CATEGORIES:
         preds: list[Shown] = []
-        for obj in getattr(doc.summary, c) if doc.summary else []:
+        optional_preds = doc.predicted_optional.get(c) or [False] * len(doc.predicted.get(c, []))
+        for obj, optional in zip(doc.predicted.get(c, []), optional_preds, strict=True):
             n_pred += 1
-            ranges = tuple((e.start, e.end) for e in obj.evidence)
-            preds.append(Shown(f"{key}-{run}-p{n_pred}", f"{tag}P{n_pred}", "pred", c, obj, ranges))
+            ranges, unlocated = _located(obj.evidence, gold.article_text)
+            preds.append(Shown(f"{key}-{run}-p{n_pred}", f"{tag}P{n_pred}", "pred", c, obj, ranges, unlocated, optional))
         golds: list[Shown] = []
         for obj, optional in zip(getattr(gold.draft, c), gold.optional[c], strict=True):
             n_gold += 1
-            found = [(q, locate(q, gold.article_text)) for q in obj.evidence]
-            ranges = tuple((s.start, s.end) for _, s in found if s)
-            unlocated = tuple(q for q, s in found if s is None)
+            ranges, unlocated = _located(obj.evidence, gold.article_text)
             golds.append(Shown(f"{key}-{run}-g{n_gold}", f"{tag}G{n_gold}", "gold", c, obj, ranges, unlocated, optional))
         alignment = doc.alignments[c]
         view.pairs[c] = [(preds[i], golds[j], sim) for i, j, sim in alignment.pairs]

@@ -113,6 +113,7 @@ class DocumentScore:
     provenance: dict[str, int] = field(default_factory=dict)
     outcomes: dict[str, Outcome] = field(default_factory=dict)  # per category, item by item
     predicted: dict[str, list[Any]] = field(default_factory=dict)  # per category, the items scored
+    predicted_optional: dict[str, list[bool]] = field(default_factory=dict)  # a second labelling's flags
     gold_sha256: str | None = None
     labelling: bool = False  # what was scored is a second hand labelling, not a model's summary
 
@@ -213,6 +214,7 @@ def score_document(gold: Gold, summary: ArticleSummary | None, aliases: Aliases,
                                       list(getattr(gold.draft, category)))  # fmt: skip
     return DocumentScore(gold.id, counts, alignments, attributes, _grounding(summary), summary, error,
                          outcomes=outcomes, predicted=models, gold_sha256=gold_digest(gold),
+                         predicted_optional={c: [it.optional for it in preds[c]] for c in CATEGORIES},
                          labelling=labelling is not None)  # fmt: skip
 
 
