@@ -258,7 +258,18 @@ def scores_html(report: EvalReport) -> str:
             + f"<p>Micro F1, 95% bootstrap interval over documents: <strong>[{b.low:.3f}, {b.high:.3f}]</strong> "
             f"({b.samples} resamplings, seed {b.seed}).</p><h3>Attributes on matched pairs</h3>"
             + _table(("attribute", "correct", "pairs", "accuracy"), attrs)
+            + _fields_html(report)
             + f'<ul class="facts"><li>{esc(facts["grounding"])}</li><li>{esc(facts["runs"])}</li></ul></section>')  # fmt: skip
+
+
+def _fields_html(report: EvalReport) -> str:
+    rows = [f"<tr>{''.join(f'<td>{esc(c)}</td>' for c in r)}</tr>" for r in views.field_rows(report)]
+    if not rows:
+        return ""
+    return ("<h3>Matched pairs, field by field</h3><p class=\"note\">Per category: pairs, their mean similarity "
+            "and evidence agreement (characters both sides' evidence covers over those either covers), and on how "
+            "many pairs each field disagrees with gold (actor roles compared by side).</p>"
+            + _table(("category", "pairs", "mean similarity", "mean evidence agreement", "fields that differ"), rows))
 
 
 def contents_html(report: EvalReport, keys: Sequence[str]) -> str:

@@ -70,7 +70,7 @@ def _field_markdown(report: EvalReport) -> list[str]:
     if not rows:
         return []
     out = ["", "### Matched pairs, field by field", "",
-           "| category | pairs | mean similarity | mean evidence overlap | fields that differ |",
+           "| category | pairs | mean similarity | mean evidence agreement | fields that differ |",
            "|---|---:|---:|---:|---|", *["| " + " | ".join(r) + " |" for r in rows]]  # fmt: skip
     diffs = [(d.id, c, p) for d in report.documents for c, o in (d.items or {}).items() for p in o.matched
              if p.differences]  # fmt: skip
