@@ -366,3 +366,17 @@ def test_compare_page_reads_at_420_px_and_its_contents_navigate(project: Path, d
     box = driver.execute_script("const r = document.getElementById('d2').getBoundingClientRect();"
                                 "return [r.top, r.bottom, window.innerHeight, window.scrollY]")
     assert box[3] > 0 and 0 <= box[0] < box[2] and box[1] > 0  # scrolled to it: its top is on screen
+
+
+def test_readme_reports_the_agreement_of_the_committed_labellings(tmp_path: Path, capsys: Any) -> None:
+    from conftest import ROOT
+
+    assert main(["compare", str(ROOT / "evals/gold"), str(ROOT / "evals/gold-second"),
+                 "--json", str(tmp_path / "agreement.json")]) == 0  # fmt: skip
+    capsys.readouterr()
+    saved = json.loads((tmp_path / "agreement.json").read_text())
+    b = saved["b"]
+    row = " | ".join(f"{b['categories'][c]['f1']:.3f}" for c in ("positions", "proposals", "risks", "support_commitments"))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"| second labelling vs the gold after adjudication | {row} | {b['micro']['f1']:.3f} |" in readme
+    assert saved["documents_compared"] == len(list((ROOT / "evals/gold-second").glob("*.yaml"))) >= 4
