@@ -118,6 +118,20 @@ def test_an_anchor_without_an_alias_is_inert_and_the_shipped_files_load(project:
     assert all(load_gold(p).draft.actors for p in (ROOT / "evals" / "gold").glob("*.yaml"))
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["a: plain\nb: 'quoted'\nc: !!str 5\nd: 7\ne: ~\nf: yes\ng: 2020-01-01\nh: [x, 1.5]\n",
+     "<<: {a: 1}\nb: two\n", "x: &unused text\n", (ROOT / "evals" / "aliases.yaml").read_text(encoding="utf-8")],
+)  # fmt: skip
+def test_the_strict_loader_builds_what_the_safe_loader_builds(text: str) -> None:
+    # strings take a short path through StrictLoader; every value must still come out as yaml.safe_load makes it
+    import yaml
+
+    from summarizer.evaluation.gold import StrictLoader
+
+    assert yaml.load(text, Loader=StrictLoader) == yaml.safe_load(text)
+
+
 BOMB = """\
 import resource, sys, time
 resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
