@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from summarizer.cli.common import add_endpoint_options, quiet_instructor, write
+from summarizer.cli.common import add_endpoint_options, import_yaml, quiet_instructor, write
 from summarizer.errors import InputError
 
 
@@ -28,6 +28,7 @@ def _lint(gold_dir: Path, aliases: Path) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     """Score summaries against hand-labelled gold: replay recordings (default), score saved
     predictions (--predictions), or call the configured model (--live [--record DIR])."""
+    import_yaml()  # gold and aliases are YAML
     from summarizer.evaluation.gold import DEFAULT_ALIASES, DEFAULT_GOLD, DEFAULT_RECORDINGS, default_path
 
     if args.fail_on_regression and not args.baseline:
