@@ -142,4 +142,4 @@ def register(sub: Any) -> None:
     p.add_argument("--retries", type=_positive_int, metavar="N", help=f"HTTP attempts per request (default: {DEFAULT_HTTP_ATTEMPTS})")
     add_model_options(p)
     add_recording_options(p)
-    p.set_defaults(handler=cmd_batch)
+    p.set_defaults(handler=cmd_batch, quick=lambda args: args.dry_run)  # quick: see summarizer.cli

@@ -78,6 +78,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _quick(args: argparse.Namespace) -> bool:
+    """Checking gold or scoring saved predictions: calls no model, ends soon (see ``summarizer.cli``)."""
+    return bool(args.lint or args.predictions)
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser("eval", help=cmd_eval.__doc__, description=cmd_eval.__doc__)
     p.add_argument("--gold", metavar="DIR", help="gold files (default: evals/gold of the project you are in)")
@@ -96,4 +101,4 @@ def register(sub: Any) -> None:
     p.add_argument("--fail-on-regression", action="store_true", help="exit 10 when scores moved (replay) or fell (needs --baseline)")
     p.add_argument("--lint", action="store_true", help="only check the gold files")
     add_endpoint_options(p)
-    p.set_defaults(handler=cmd_eval)
+    p.set_defaults(handler=cmd_eval, quick=_quick)
