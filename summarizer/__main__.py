@@ -1,5 +1,5 @@
 """``python -m summarizer``: the same command line as the ``summarizer`` console script."""
 
-from summarizer.cli import main
+from summarizer.cli import console
 
-raise SystemExit(main())
+raise SystemExit(console())

@@ -34,11 +34,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from summarizer import tokens
 from summarizer.errors import ConfigError, InputError
-from summarizer.schema import Usage
+
+if TYPE_CHECKING:  # pricing a run offline (batch --dry-run) needs no pydantic model
+    from summarizer.schema import Usage
 
 # The completion estimate (``completion_estimate``), fitted to the shipped authored briefs.
 COMPLETION_RATIO = 1.0  # completion tokens per article token

@@ -220,3 +220,24 @@ def test_warnings_name_the_item_by_its_content() -> None:
         "positions “Warsaw backs it.”: dropped item with no grounded evidence",
         "positions “Warsaw objects.” (actor): actor 'poland' repaired to 'Poland'",
     ]
+
+
+QUICK = [["schema"], ["eval", "--lint"], ["eval", "--predictions", "MISSING"], ["batch", str(SEED), "-o", "OUT", "--dry-run"]]
+NOT_QUICK = [["summarize", "MISSING"], ["batch", str(SEED), "-o", "OUT", "--replay", "MISSING"]]
+
+
+@pytest.mark.parametrize(("argv", "quick"), [(a, True) for a in QUICK] + [(a, False) for a in NOT_QUICK])
+def test_a_quick_command_in_a_process_of_its_own_runs_without_the_cycle_collector(
+    argv: list[str], quick: bool, tmp_path: Path, capsys
+) -> None:
+    import gc
+
+    argv = [str(tmp_path / a) if a in ("OUT", "MISSING") else a for a in argv]
+    assert gc.isenabled()
+    try:
+        main(argv)
+        assert gc.isenabled()  # called in someone's process: the collector is left alone
+        main(argv, own_process=True)  # the console script: the process ends with the command
+        assert gc.isenabled() is not quick
+    finally:
+        gc.enable()

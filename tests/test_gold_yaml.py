@@ -118,6 +118,20 @@ def test_an_anchor_without_an_alias_is_inert_and_the_shipped_files_load(project:
     assert all(load_gold(p).draft.actors for p in (ROOT / "evals" / "gold").glob("*.yaml"))
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["a: plain\nb: 'quoted'\nc: !!str 5\nd: 7\ne: ~\nf: yes\ng: 2020-01-01\nh: [x, 1.5]\n",
+     "<<: {a: 1}\nb: two\n", "x: &unused text\n", (ROOT / "evals" / "aliases.yaml").read_text(encoding="utf-8")],
+)  # fmt: skip
+def test_the_strict_loader_builds_what_the_safe_loader_builds(text: str) -> None:
+    # strings take a short path through StrictLoader; every value must still come out as yaml.safe_load makes it
+    import yaml
+
+    from summarizer.evaluation.gold import StrictLoader
+
+    assert yaml.load(text, Loader=StrictLoader) == yaml.safe_load(text)
+
+
 BOMB = """\
 import resource, sys, time
 resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
@@ -198,3 +212,17 @@ def test_optional_and_empty_categories_still_load(project: Path) -> None:
     assert gold.optional == {"positions": [True], "proposals": [], "risks": [], "support_commitments": []}
     assert gold.draft.positions[0].evidence == ["we will not participate in this conflict"]
     assert "optional" not in gold.draft.positions[0].model_dump()
+
+
+def test_pyyaml_imported_by_the_cli_compiles_its_reader_pattern_on_first_use() -> None:
+    # the CLI imports PyYAML so (cli.common.import_yaml); its pure-Python reader must still refuse what it refused
+    probe = (
+        "import re\ncompile = re.compile\nfrom summarizer.cli.common import import_yaml\nimport_yaml()\nimport yaml\n"
+        "lazy = type(yaml.reader.Reader.NON_PRINTABLE).__name__\n"
+        "try:\n    yaml.load('a: \\x07', Loader=yaml.SafeLoader); refused = ''\n"
+        "except yaml.reader.ReaderError as e:\n    refused = e.reason\n"
+        "print(lazy, re.compile is compile, refused == 'special characters are not allowed',\n"
+        "      yaml.reader.Reader.NON_PRINTABLE.search('ok\\x07').start())\n"
+    )  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["_LazyPattern", "True", "True", "2"], done.stderr

@@ -103,3 +103,14 @@ def test_batch_public_names_stay_functions_after_their_modules_load() -> None:
              "from summarizer.batch import dry_run, run_batch\nprint(callable(dry_run), callable(run_batch))")  # fmt: skip
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["True", "True"], done.stderr
+
+
+def test_batch_dry_run_imports_no_pydantic_and_no_transport(tmp_path: Path) -> None:
+    # the draft's schema comes from its shipped copy (summarizer/data/draft_schema.json), token counts
+    # from the native tokenizer: pricing needs neither pydantic, the HTTP stack nor bpe_openai's wrapper
+    argv = ["batch", str(ROOT / "seeds"), "-o", str(tmp_path / "out.jsonl"), "--dry-run"]
+    command = [sys.executable, "-c", PROBE, json.dumps(argv), json.dumps(["pydantic", "httpx2", "asyncio", "bpe_openai"])]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("PROBE ")]
+    assert done.returncode == 0 and lines, done.stderr
+    assert json.loads(lines[-1].removeprefix("PROBE ")) == {"code": 0, "imported": []}

@@ -1,5 +1,7 @@
 import json
+from importlib import resources
 
+import pydantic
 import pytest
 from pydantic import ValidationError
 
@@ -84,3 +86,23 @@ def test_metadata_ignores_unknown_fields_from_newer_versions() -> None:
     doc = {"summary": "s", "actors": [], "positions": [], "proposals": [], "risks": [], "support_commitments": [],
            "metadata": meta}  # fmt: skip
     assert ArticleSummary.model_validate_json(json.dumps(doc)).metadata.attempts == 1
+
+
+def test_the_shipped_draft_schema_is_the_one_pydantic_makes() -> None:
+    shipped = json.loads(resources.files("summarizer.data").joinpath(prompting.DRAFT_SCHEMA_FILE).read_text("utf-8"))
+    assert shipped == prompting.draft_schema_record(), "stale: run `uv run python scripts/draft_schema.py`"
+    assert shipped["schema"] == Draft.model_json_schema() and shipped["pydantic"] == pydantic.VERSION
+
+
+@pytest.mark.parametrize("stale", [{"schema_py_sha256": "0" * 64}, {"pydantic": "2.0.0"}, {"pydantic": ""}])
+def test_a_stale_shipped_draft_schema_is_not_used(monkeypatch: pytest.MonkeyPatch, stale: dict[str, str]) -> None:
+    key = prompting._draft_schema_key()
+    monkeypatch.setattr(prompting, "_draft_schema_key", lambda: {**key, **stale})
+    monkeypatch.setattr(prompting, "draft_schema_record", lambda: {"schema": {"made": "by pydantic"}})
+    prompting._draft_schema.cache_clear()
+    try:
+        assert prompting._draft_schema() == {"made": "by pydantic"}
+    finally:
+        monkeypatch.undo()
+        prompting._draft_schema.cache_clear()
+    assert prompting._draft_schema() == Draft.model_json_schema()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from summarizer import transport
 from summarizer.batch.articles import DEFAULT_PATTERNS
 from summarizer.config import (
     DEFAULT_CONCURRENCY,
@@ -17,6 +17,9 @@ from summarizer.config import (
     Mode,
     Settings,
 )
+
+if TYPE_CHECKING:  # the transport (httpx2, tenacity, asyncio) is for runs that send: not for a dry run
+    from summarizer import transport
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,10 @@ a model (``batch --dry-run`` uses it without loading the openai SDK).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from summarizer import chunking, prices, tokens
+from summarizer import prices, tokens
 from summarizer.batch.articles import DEFAULT_PATTERNS, Article, OutputCheck, duplicate, names, nothing_found
 from summarizer.batch.options import Options
 from summarizer.batch.results import Results
@@ -27,6 +26,8 @@ def chunk_tokens(article: Article, options: Options) -> list[int]:
     model = options.settings.model
     if options.max_input_tokens is None:
         return [tokens.count(article.text, model)]
+    from summarizer import chunking  # with rapidfuzz and the schema: only when articles are split
+
     return [tokens.count(c.text, model) for c in chunking.split(article.text, options.max_input_tokens, model)]
 
 
@@ -95,6 +96,8 @@ def survey(inputs: Sequence[str], results: Results, patterns: Sequence[str] = DE
 async def asurvey(inputs: Sequence[str], results: Results, patterns: Sequence[str] = DEFAULT_PATTERNS,
                   check: OutputCheck | None = None) -> Plan:  # fmt: skip
     """``survey`` that Ctrl-C (cancellation) interrupts at once, however long the inputs."""
+    import asyncio  # here, not at the top: a dry run has no event loop and need not import one
+
     plan = Plan()
     for _ in _surveying(plan, inputs, results, patterns, check):
         await asyncio.sleep(0)

@@ -6,11 +6,20 @@ exit code (the table is ``summarizer.errors.EXIT_CODES``), here at the boundary 
 Heavy imports happen inside the commands so that ``summarizer --help`` stays fast, and a command that
 calls no model (``schema``, ``eval --lint``, ``eval --predictions``) never imports the openai SDK or
 instructor (``tests/test_offline_imports.py``; ``benchmarks/startup.py`` times them).
+
+Run as a program (``console``: the console script, ``python -m summarizer``), a *quick* command (one
+that calls no model and ends soon: ``schema``, ``eval --lint``, ``eval --predictions``,
+``batch --dry-run``; its parser's ``quick`` default says which) runs with the cyclic garbage collector
+off. What it allocates is nearly all the objects its imports create, which live until the process ends:
+collecting would only traverse them again and again (7% of ``eval --lint``). Reference counting still
+frees everything else, and the interpreter's collection at exit still runs. ``main`` called in a process
+of the caller's leaves the collector alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Callable, Sequence
 
@@ -36,7 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int:
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``); return its exit code. ``own_process``:
+    the process ends when this returns (``console``), so a quick command may run without the collector."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -46,6 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help(sys.stderr)
         return 2
+    quick: Callable[[argparse.Namespace], bool] | None = getattr(args, "quick", None)
+    if own_process and quick is not None and quick(args):
+        gc.disable()  # not turned back on: the process ends with the command (see the module's docstring)
     try:
         return handler(args)
     except SummarizerError as err:
@@ -56,3 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # a bug: still one line, scrubbed, never a traceback that could carry a key
         return fail(SummarizerError(f"unexpected failure: {type(err).__name__}: {redact(str(err))}",
                                     hint="this is a bug in summarizer; please report it with the command you ran"))
+
+
+def console() -> int:
+    """The ``summarizer`` program: ``main`` in a process of its own (the console script, ``python -m``)."""
+    return main(own_process=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from summarizer.cli.common import add_model_options, add_recording_options, quiet_instructor
 from summarizer.config import DEFAULT_CONCURRENCY, DEFAULT_HTTP_ATTEMPTS, DEFAULT_POLL_INTERVAL_S
@@ -20,6 +20,9 @@ from summarizer.errors import (
     exit_codes_help,
 )
 
+if TYPE_CHECKING:
+    from summarizer.transport import RetryPolicy
+
 BATCH_EXIT_CODES = (0, 2, 3, 8, BATCH_PARTIAL_FAILURE_EXIT, INTERRUPTED_EXIT)
 
 
@@ -28,9 +31,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from summarizer.batch.articles import DEFAULT_PATTERNS
     from summarizer.batch.options import Options
     from summarizer.config import Settings
-    from summarizer.transport import RetryPolicy
 
-    quiet_instructor()
     settings = Settings.from_env().with_overrides(model=args.model, base_url=args.base_url)
     options = Options(
         settings=settings,
@@ -41,7 +42,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         max_input_tokens=args.max_input_tokens,
         timeout=args.timeout,
         max_output_tokens=args.max_output_tokens,
-        retry=RetryPolicy(attempts=args.retries) if args.retries is not None else None,
+        retry=_retry_policy(args.retries),
         replay=Path(args.replay) if args.replay else None,
         record=Path(args.record) if args.record else None,
         max_cost=args.max_cost,
@@ -61,6 +62,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         return 0
     if args.cache_hit_rate is not None:
         raise InputError("--cache-hit-rate only applies to --dry-run", hint="a run books the cached tokens the server reports")
+    quiet_instructor()
     from summarizer.batch.run import run_batch
 
     report = run_batch(args.inputs, output, options)
@@ -74,6 +76,16 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if report.failed:
         return BATCH_PARTIAL_FAILURE_EXIT
     return 0
+
+
+def _retry_policy(attempts: int | None) -> RetryPolicy | None:
+    """``--retries N`` as a ``RetryPolicy``; None for the default. The transport (httpx2, tenacity,
+    asyncio) is imported only then: a dry run prices offline without it."""
+    if attempts is None:
+        return None
+    from summarizer.transport import RetryPolicy
+
+    return RetryPolicy(attempts=attempts)
 
 
 def _positive_int(value: str) -> int:
@@ -130,4 +142,4 @@ def register(sub: Any) -> None:
     p.add_argument("--retries", type=_positive_int, metavar="N", help=f"HTTP attempts per request (default: {DEFAULT_HTTP_ATTEMPTS})")
     add_model_options(p)
     add_recording_options(p)
-    p.set_defaults(handler=cmd_batch)
+    p.set_defaults(handler=cmd_batch, quick=lambda args: args.dry_run)  # quick: see summarizer.cli

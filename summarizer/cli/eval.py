@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from summarizer.cli.common import add_endpoint_options, quiet_instructor, write
+from summarizer.cli.common import add_endpoint_options, import_yaml, quiet_instructor, write
 from summarizer.errors import InputError
 
 
@@ -29,6 +29,7 @@ def _lint(gold_dir: Path, aliases: Path) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     """Score summaries against hand-labelled gold: replay recordings (default), score saved
     predictions (--predictions), or call the configured model (--live [--record DIR])."""
+    import_yaml()  # gold and aliases are YAML
     from summarizer.evaluation.gold import DEFAULT_ALIASES, DEFAULT_GOLD, DEFAULT_RECORDINGS, default_path
 
     if args.fail_on_regression and not args.baseline:
@@ -81,6 +82,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _quick(args: argparse.Namespace) -> bool:
+    """Checking gold or scoring saved predictions: calls no model, ends soon (see ``summarizer.cli``)."""
+    return bool(args.lint or args.predictions)
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser("eval", help=cmd_eval.__doc__, description=cmd_eval.__doc__)
     p.add_argument("--gold", metavar="DIR", help="gold files (default: evals/gold of the project you are in)")
@@ -101,4 +107,4 @@ def register(sub: Any) -> None:
     p.add_argument("--fail-on-regression", action="store_true", help="exit 10 when scores moved (replay) or fell (needs --baseline)")
     p.add_argument("--lint", action="store_true", help="only check the gold files")
     add_endpoint_options(p)
-    p.set_defaults(handler=cmd_eval)
+    p.set_defaults(handler=cmd_eval, quick=_quick)

@@ -20,4 +20,4 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     p = sub.add_parser("schema", help=cmd_schema.__doc__, description=cmd_schema.__doc__)
-    p.set_defaults(handler=cmd_schema)
+    p.set_defaults(handler=cmd_schema, quick=lambda args: True)  # quick: see summarizer.cli

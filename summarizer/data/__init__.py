@@ -1,1 +1,2 @@
-"""Data shipped with the package: the price table (``prices.json``)."""
+"""Data shipped with the package: the price table (``prices.json``) and the draft's JSON Schema as
+pydantic makes it (``draft_schema.json``, see ``summarizer.prompting``)."""

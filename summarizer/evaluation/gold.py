@@ -36,6 +36,7 @@ except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
 MAX_YAML_BYTES = 2_000_000
+_STR = "tag:yaml.org,2002:str"
 What = Literal["gold file", "aliases"]
 HINTS: dict[What, str] = {
     "gold file": "a gold file holds article:, summary:, actors: and the item lists of schema v1, as in evals/gold/",
@@ -53,6 +54,9 @@ class StrictLoader(_SafeLoader):
             raise yaml.constructor.ConstructorError(
                 None, None, "YAML aliases (*name) are not allowed; write the value out", node.start_mark
             )
+        if node.tag == _STR and type(node) is yaml.ScalarNode:  # most nodes: the string as it stands, as
+            self.constructed_objects[node] = node.value  # the safe constructor makes it (and remembered, so
+            return node.value  # a second use is an alias), without its dispatch (a fifth of loading gold)
         return super().construct_object(node, deep)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
