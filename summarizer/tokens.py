@@ -2,11 +2,12 @@
 
 Counts come from the package's native tokenizer (``bpe_openai._bindings``), loaded on its own:
 importing ``bpe_openai`` itself parses three vocabularies in Python (``bpe_openai.compat``, ~0.4 s)
-that counting never reads, which ``batch --dry-run`` would pay for. The wrapper's rules still hold:
-a model the native tokenizer does not know is counted with o200k (a fair estimate for modern
-tokenizers), lone surrogates are replaced before counting, and the rare text the wrapper refuses
-(one holding a special token's marker ``<|``, or a piece over its ``CHUNK_LIMIT``) goes to the
-wrapper, which raises as before (``tests/test_tokens.py`` holds the two to the same counts).
+that counting never reads, which ``batch --dry-run`` would pay for. As with the wrapper, a model the
+native tokenizer does not know is counted with o200k (a fair estimate for modern tokenizers) and lone
+surrogates are replaced before counting (``tests/test_tokens.py`` holds the two to the same counts).
+Unlike the wrapper, nothing an article holds is refused: a special token's marker (``<|endoftext|>``)
+is counted as ordinary text, as a provider reads user content, and a piece of many tokens is counted
+whole; an article is untrusted input and pricing it must not fail.
 
 The encoder refuses very long inputs ("too long to encode safely"), so text longer than
 ``PIECE_CHARS`` is counted in pieces cut at white space (a cut there joins no token across it in
@@ -23,8 +24,6 @@ from types import ModuleType
 from typing import Any
 
 PIECE_CHARS = 100_000
-CHUNK_LIMIT = 200_000  # tokens the wrapper lets one call produce (its chunk_limit for these encodings)
-SPECIAL_MARK = "<|"  # every special token starts with it; the wrapper refuses them in text
 FALLBACK = "o200k_base"
 NATIVE = "bpe_openai._bindings"
 
@@ -65,26 +64,15 @@ def _tokenizer(model: str) -> Any:
     return native.tokenizer_for_encoding(FALLBACK)  # unknown or non-OpenAI model
 
 
-def _wrapper_count(text: str, model: str) -> int:
-    """The count through the ``bpe_openai`` wrapper (it raises where it refuses the text)."""
-    import bpe_openai
-
-    try:
-        encoding = bpe_openai.encoding_for_model(model)
-    except Exception:
-        encoding = bpe_openai.get_encoding(FALLBACK)
-    return len(encoding.encode(text))
-
-
 def _count(text: str, model: str) -> int:
-    if SPECIAL_MARK in text:
-        return _wrapper_count(text, model)
+    """Tokens of ``text`` read as ordinary text, as a provider reads user content: a special token's
+    marker (``<|endoftext|>``) in an article is counted as the characters it is, never refused."""
     tokenizer = _tokenizer(model)
     try:
         n: int = tokenizer.count(text)
     except UnicodeEncodeError:  # lone surrogates: replaced, as the wrapper does
         n = tokenizer.count(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
-    return n if n <= CHUNK_LIMIT else _wrapper_count(text, model)
+    return n
 
 
 def _pieces(text: str) -> list[str]:

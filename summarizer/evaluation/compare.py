@@ -62,6 +62,8 @@ def kind_of(path: Path) -> Kind:
     try:
         with open(path, "rb") as f:
             first = f.readline(1 << 20)
+            while first and not first.strip():  # blank lines before a results file's first line
+                first = f.readline(1 << 20)
     except OSError as e:
         raise InputError(f"cannot read {path}: {e.strerror or e}",
                          hint="each side is a predictions directory, a batch results .jsonl, a gold directory "

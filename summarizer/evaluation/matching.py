@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 THRESHOLD = 0.3
 NEGATION_PENALTY = 0.25
@@ -63,10 +64,11 @@ class Item:
     roles: dict[str, Role] = field(default_factory=dict)
 
 
-def _tokens(text: str) -> tuple[set[str], bool]:
+@lru_cache(maxsize=4096)  # each item's text is compared with every item of the other side
+def _tokens(text: str) -> tuple[frozenset[str], bool]:
     words = _WORD.findall(text.lower().replace("n't", " not").replace("’", "'"))
     negated = any(w in _NEGATIONS for w in words)
-    content = {w[:6] for w in words if w not in _STOP and w not in _NEGATIONS}
+    content = frozenset(w[:6] for w in words if w not in _STOP and w not in _NEGATIONS)
     return content, negated
 
 
