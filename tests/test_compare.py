@@ -380,3 +380,47 @@ def test_readme_reports_the_agreement_of_the_committed_labellings(tmp_path: Path
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"| second labelling vs the gold after adjudication | {row} | {b['micro']['f1']:.3f} |" in readme
     assert saved["documents_compared"] == len(list((ROOT / "evals/gold-second").glob("*.yaml"))) >= 4
+
+
+def test_report_prices_the_predictions_and_says_what_made_them(project: Path) -> None:
+    from summarizer import prices
+
+    report = _side(project, "a").report
+    expected = prices.shipped().lookup("gpt-4o-mini").cost(2000, 200)  # two predictions of 1000 + 100 tokens
+    assert report.cost_usd == round(expected, 6) > 0
+    assert report.run is not None and (report.run.model, report.run.mode, report.run.prompt_version) == (
+        "gpt-4o-mini", "tools", "p1")  # fmt: skip
+    other = json.loads((project / "a" / "d2.json").read_text())
+    other["metadata"].update(model="a-local-model", prompt_version="p2")
+    (project / "a" / "d2.json").write_text(json.dumps(other))
+    report = _side(project, "a").report
+    assert report.cost_usd is None  # a model without a price: unknown, not a guess
+    assert report.run is not None and report.run.model == "mixed" and report.run.prompt_version == "mixed"
+
+
+def test_the_gold_digest_follows_the_labels_not_the_layout(project: Path) -> None:
+    from summarizer.evaluation.gold import load_gold
+    from summarizer.evaluation.scoring import gold_digest
+
+    path = project / "gold" / "d1.yaml"
+    before = gold_digest(load_gold(path))
+    path.write_text("# a comment\n" + GOLD_1.replace("stance: oppose,", "stance:   oppose,"), encoding="utf-8")
+    assert gold_digest(load_gold(path)) == before
+    path.write_text(GOLD_1.replace("stance: oppose,", "stance: neutral,"), encoding="utf-8")
+    assert gold_digest(load_gold(path)) != before
+    path.write_text(GOLD_1.replace("optional: true,", ""), encoding="utf-8")
+    assert gold_digest(load_gold(path)) != before
+
+
+def test_saved_reports_scored_against_different_gold_leave_that_document_out(project: Path, capsys: Any) -> None:
+    common = ["--gold", str(project / "gold"), "--aliases", str(project / "aliases.yaml")]
+    assert main(["eval", *common, "--predictions", str(project / "a"), "--json", str(project / "before.json")]) == 0
+    (project / "gold" / "d1.yaml").write_text(GOLD_1.replace("status: pledged", "status: delivered"), encoding="utf-8")
+    assert main(["eval", *common, "--predictions", str(project / "a"), "--json", str(project / "after.json")]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(project / "before.json"), str(project / "after.json"),
+                 "--json", str(project / "c.json")]) == 0  # fmt: skip
+    saved = json.loads((project / "c.json").read_text())
+    assert saved["gold_changed"] == ["d1"] and saved["documents_compared"] == 1
+    assert [d["id"] for d in saved["documents"]] == ["d2"]
+    assert "gold changed between the runs: d1" in capsys.readouterr().out

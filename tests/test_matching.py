@@ -100,3 +100,59 @@ def test_both_empty_is_perfect_and_all_wrong_is_zero() -> None:
 def test_unrelated_items_stay_unmatched() -> None:
     alignment = align([item("pipeline to Italy")], [item("ceasefire in Gaza")])
     assert alignment.pairs == [] and alignment.spurious == [0] and alignment.missed == [0]
+
+
+# --------------------------------------------------------------------------- field-level detail
+
+from summarizer.evaluation.matching import Role, differences, span_agreement  # noqa: E402
+
+BIDEN = frozenset({"joe biden", "united states"})  # a person and the state they speak for: one side
+US = frozenset({"united states"})
+POLAND = frozenset({"poland"})
+
+
+def role(*names_sides: tuple[str, frozenset[str]], many: bool = False) -> Role:
+    return Role(tuple(n for n, _ in names_sides), tuple(s for _, s in names_sides), many)
+
+
+def test_roles_agree_by_side_in_both_directions() -> None:
+    assert role(("Joe Biden", BIDEN)).agrees(role(("United States", US)))
+    assert not role(("Poland", POLAND)).agrees(role(("United States", US)))
+    both = role(("Poland", POLAND), ("United States", US), many=True)
+    assert both.agrees(role(("United States", US), ("Poland", POLAND), many=True))  # order does not matter
+    assert not both.agrees(role(("Poland", POLAND), many=True))  # one side short
+    assert not role(("Poland", POLAND), many=True).agrees(both)  # and the other way round
+    assert role(many=True).agrees(role(many=True))  # nobody on either side (raised_by: null)
+    assert not role().agrees(role(("Poland", POLAND)))
+    assert role(("Poland", POLAND)).value() == "Poland" and role().value() is None
+    assert both.value() == ["Poland", "United States"] and role(many=True).value() == []
+
+
+def test_differences_name_each_disagreeing_attribute_and_role_with_both_values() -> None:
+    pred = Item("x", attributes={"status": "accepted", "support_type": "military"},
+                roles={"proposer": role(("Joe Biden", BIDEN)), "addressees": role(("Poland", POLAND), many=True)})
+    gold = Item("x", attributes={"status": "proposed", "support_type": "military"},
+                roles={"proposer": role(("United States", US)), "addressees": role(many=True)})  # fmt: skip
+    assert differences(pred, gold) == {"status": ("accepted", "proposed"), "addressees": (["Poland"], [])}
+    assert differences(pred, pred) == {}
+
+
+def test_span_agreement_is_shared_characters_over_characters_either_covers() -> None:
+    assert span_agreement([(0, 10)], [(0, 10)]) == 1.0
+    assert span_agreement([(0, 10)], [(5, 15)]) == 5 / 15
+    assert span_agreement([(0, 10)], [(20, 30)]) == 0.0
+    assert span_agreement([], [(0, 10)]) == 0.0 and span_agreement([], []) == 0.0
+    # overlapping spans on one side are counted once: covered 0-15 against 0-10 → 10/15
+    assert span_agreement([(0, 10), (5, 15)], [(0, 10)]) == 10 / 15
+    # adjacent spans merge: 0-5 + 5-10 covers what 0-10 covers
+    assert span_agreement([(0, 5), (5, 10)], [(0, 10)]) == 1.0
+    assert span_agreement([(0, 4), (6, 10)], [(0, 10)]) == 8 / 10
+
+
+def test_an_optional_prediction_nothing_matches_is_not_a_false_positive() -> None:
+    golds = [item("NATO will send air defence")]
+    preds = [item("NATO will send air defence"), item("Poland opens a border crossing", optional=True),
+             item("Hungary blocks the sanctions package")]  # fmt: skip
+    alignment = align(preds, golds)
+    assert count(alignment, golds, preds) == Counts(tp=1, fp=1, fn=0)
+    assert count(alignment, golds) == Counts(tp=1, fp=2, fn=0)  # without the flags: a model's predictions
