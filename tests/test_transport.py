@@ -39,7 +39,7 @@ from summarizer.transport import (
 
 URL = "http://127.0.0.1:9/v1/chat/completions"
 BODY = {"model": "test-model", "messages": [{"role": "user", "content": "Poland said no."}], "max_tokens": 100}
-POLICY = RetryPolicy(attempts=4, initial_wait=1.0, max_wait=8.0)
+POLICY = RetryPolicy(attempts=4, initial_wait=3.0, max_wait=20.0)
 
 
 def chat_request(body: dict[str, Any] | None = None) -> httpx2.Request:
@@ -229,6 +229,11 @@ async def test_async_retrying_does_not_retry_client_errors(sleeps: list[float]) 
     assert response.status_code == 404 and len(script.requests) == 1
 
 
+def test_a_retrying_layer_keeps_its_policy() -> None:
+    assert RetryingTransport(Script().sync(), POLICY).policy == POLICY
+    assert AsyncRetryingTransport(Script().async_(), POLICY).policy == POLICY
+
+
 def test_closing_a_layer_closes_the_one_below() -> None:
     for make in (lambda s: RetryingTransport(s.sync(), POLICY), lambda s: AccountingTransport(s.sync()),
                  lambda s: BoundedTransport(s.sync(), Limits())):  # fmt: skip
@@ -253,9 +258,11 @@ class Budget:
 
     def __init__(self, amount: float = 1.0, refuse: bool = False) -> None:
         self.amount, self.refuse = amount, refuse
+        self.requests: list[httpx2.Request] = []
         self.events: list[tuple[str, float, Usage | None]] = []
 
     def reserve(self, request: httpx2.Request) -> float:
+        self.requests.append(request)
         if self.refuse:
             raise ProviderError("budget spent", hint="")
         self.events.append(("reserve", self.amount, None))
@@ -306,13 +313,15 @@ def test_a_failed_check_is_raised_and_the_answer_still_booked_as_reported() -> N
 def test_error_answers_and_other_endpoints_are_passed_through_unexamined() -> None:
     stats = CallStats()
     not_json = httpx2.Response(503, text="<html>busy</html>")
+    redirect = httpx2.Response(300, text="<html>choose</html>")
     models = httpx2.Response(200, text="not json either")
-    script = Script(not_json, models)
+    script = Script(not_json, redirect, models)
     transport = AccountingTransport(script.sync())
     with tracking(stats):
         assert transport.handle_request(chat_request()).text == "<html>busy</html>"
+        assert transport.handle_request(chat_request()).text == "<html>choose</html>"
         assert transport.handle_request(httpx2.Request("GET", "http://127.0.0.1:9/v1/models")).text == "not json either"
-    assert stats.attempts == 2 and stats.usage == Usage() and not stats.estimated
+    assert stats.attempts == 3 and stats.usage == Usage() and not stats.estimated
 
 
 def test_an_unreadable_chat_answer_is_a_provider_error_booked_at_an_estimate() -> None:
@@ -330,8 +339,10 @@ def test_outside_any_ledger_an_attempt_is_simply_passed_through() -> None:
 def test_every_meter_reserves_before_the_attempt_and_books_what_it_cost() -> None:
     near, far = Budget(2.5), Budget(4.0)
     script = Script(answer(USAGE))
+    request = chat_request()
     with tracking(CallStats(meter=far)), tracking(CallStats(meter=near)):
-        AccountingTransport(script.sync()).handle_request(chat_request())
+        AccountingTransport(script.sync()).handle_request(request)
+    assert near.requests == far.requests == [request]  # the worst case is reckoned from the request itself
     booked = Usage(prompt_tokens=120, completion_tokens=30, total_tokens=150)
     assert near.events == [("reserve", 2.5, None), ("book", 2.5, booked)]
     assert far.events == [("reserve", 4.0, None), ("book", 4.0, booked)]
@@ -392,13 +403,16 @@ def astreamed(body: bytes, chunk: int = 10) -> httpx2.Response:
 
 
 def test_a_body_up_to_the_limit_is_read_whole() -> None:
-    response = bounded(Script(streamed(b"x" * 100)), max_response_bytes=100).handle_request(chat_request())
+    chunked = streamed(b"x" * 100, **{"Transfer-Encoding": "chunked"})
+    response = bounded(Script(chunked), max_response_bytes=100).handle_request(chat_request())
     assert response.status_code == 200 and response.content == b"x" * 100
+    assert "transfer-encoding" not in response.headers and response.headers["content-length"] == "100"
 
 
 def test_a_body_past_the_limit_stops_the_read_with_a_provider_error() -> None:
-    with pytest.raises(ProviderError, match=r"127\.0\.0\.1 sent a response larger than 1,000 bytes; stopped reading"):
+    with pytest.raises(ProviderError, match=r"127\.0\.0\.1 sent a response larger than 1,000 bytes; stopped reading") as caught:
         bounded(Script(streamed(b"x" * 1001, chunk=100)), max_response_bytes=1000).handle_request(chat_request())
+    assert caught.value.hint == ""  # the server was reached: the usual "check --base-url" hint would mislead
 
 
 def test_a_declared_length_past_the_limit_is_refused_before_reading() -> None:
@@ -434,8 +448,10 @@ def test_the_limit_counts_the_decoded_body() -> None:
 
 def test_a_request_past_its_deadline_is_abandoned_with_a_timeout() -> None:
     release = threading.Event()
+    workers: list[threading.Thread] = []
 
     def stuck(request: httpx2.Request) -> httpx2.Response:
+        workers.append(threading.current_thread())
         release.wait(30)
         return answer()
 
@@ -445,6 +461,8 @@ def test_a_request_past_its_deadline_is_abandoned_with_a_timeout() -> None:
             transport.handle_request(chat_request())
         assert isinstance(caught.value, httpx2.TimeoutException)  # so the retrying layer retries it
         assert caught.value.request.url == URL
+        # the abandoned request's thread is a daemon, named for what it does: it never holds the process open
+        assert [(w.name, w.daemon) for w in workers] == [("summarizer-request", True)]
     finally:
         release.set()
 
@@ -485,7 +503,7 @@ async def test_async_bounded_hands_up_a_decoded_body() -> None:
     raw = b'{"ok": true}'
     response = httpx2.Response(200, headers={"Content-Encoding": "gzip"}, content=gzip.compress(raw))
     out = await async_bounded(Script(response)).handle_async_request(chat_request())
-    assert out.content == raw and "content-encoding" not in out.headers
+    assert out.content == raw and "content-encoding" not in out.headers and out.request.url == URL
 
 
 async def test_async_request_past_its_deadline_is_a_timeout() -> None:
