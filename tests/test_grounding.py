@@ -137,6 +137,15 @@ SEED_TEXT = (Path(__file__).resolve().parent.parent / "seeds" / "nato_rejects_mi
          "the France Presse agency reported, citing Ukrainian officials"),
         ("This proposal aimed to provide buffer against Russian missile attacks",
          "This proposal aimed to provide a buffer against Russian missile attacks"),
+        # a quote cut right after the first letter of its last word
+        ("Stoltenberg stressed that the North Atlantic Alliance troops should not directly p",
+         "Stoltenberg stressed that the North Atlantic Alliance troops should not directly participate"),
+        # across a sentence end, with the next sentence's first words paraphrased
+        ("Russian missiles flying towards Poland over Ukraine. In an interview",
+         "Russian missiles flying towards Poland over Ukraine. During an interview"),
+        # a last word the passage lacks is not looked for further on in the article
+        ("NATO Secretary General Jens Stoltenberg has spoken out against the idea of Ukraine",
+         "NATO Secretary General Jens Stoltenberg has spoken out against the idea of"),
         # a first word the passage lacks ("NATO" for "North Atlantic Alliance") does not pull the span back to an
         # earlier mention of it, and a last word the article lacks is left out
         ("NATO troops should not directly participate in the Ukrainian conflict",

@@ -44,7 +44,7 @@ class Item:
 
 
 def _tokens(text: str) -> tuple[set[str], bool]:
-    words = _WORD.findall(text.lower().replace("n't", " not").replace("’", "'"))
+    words = _WORD.findall(text.lower().replace("’", "'").replace("n't", " not"))  # "won’t" too
     negated = any(w in _NEGATIONS for w in words)
     content = {w[:6] for w in words if w not in _STOP and w not in _NEGATIONS}
     return content, negated
