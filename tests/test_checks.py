@@ -207,9 +207,10 @@ def test_a_missing_reference_stays_missing() -> None:
 
 
 def test_duplicate_actors_are_merged_keeping_the_first_spelling() -> None:
-    actors = [*copy.deepcopy(ACTORS), {"name": "nato", "type": "state", "affiliation": "the West"}]
+    actors = copy.deepcopy(ACTORS)
+    actors.insert(1, {"name": "nato", "type": "state", "affiliation": "the West"})
     content, warnings = finalize(make(actors=actors), ARTICLE, strict=True)
-    assert content["actors"] == ACTORS
+    assert content["actors"] == ACTORS  # the ones after the duplicate too
     assert warnings == ["actors: duplicate actor 'nato' merged"]
 
 

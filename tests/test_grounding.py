@@ -281,3 +281,10 @@ def test_a_span_never_ends_with_the_white_space_a_quote_trails() -> None:
     article = "NATO said we will NOT participate in this conflict. Then it left."
     span = locate("we will not participate in this conflict. ", article)
     assert span is not None and article[span.start : span.end] == "we will NOT participate in this conflict."
+
+
+def test_a_paraphrase_scoring_the_threshold_grounds_and_one_just_below_does_not() -> None:
+    at = locate("Kyiv was urging its European allies to set up a no-fly zone over western Ukraine", SEED_TEXT)  # 90.0
+    assert at is not None and at.match == "fuzzy"
+    assert SEED_TEXT[at.start : at.end].startswith("Kyiv was urging its European allies to create a no-fly zone")
+    assert locate("NATO would continue to provide substantial military aid to Kyiv", SEED_TEXT) is None  # 88.9

@@ -111,6 +111,11 @@ def test_gold_items_carry_the_spans_their_quotes_are_found_at_and_their_optional
     assert set(golds) == set(CATEGORIES)
 
 
+def test_a_gold_whose_optional_flags_do_not_cover_its_items_is_refused() -> None:
+    with pytest.raises(ValueError):
+        gold_items(gold(positions=[POSITION, POSITION], optional={"positions": [False]}), ALIASES)
+
+
 def test_predicted_items_carry_their_evidence_offsets_as_spans() -> None:
     preds = predicted_items(summary(), ALIASES)
     quote = "Poland asked Romania to host air defence systems"
