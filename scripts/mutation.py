@@ -8,6 +8,7 @@ killed, how many survived, and the survival rate::
     uv run python scripts/mutation.py --module grounding    # one (or more) of them
     uv run python scripts/mutation.py --resume              # re-test only last run's survivors
     uv run python scripts/mutation.py --report              # print last run's table, run nothing
+    uv run python scripts/mutation.py --show NAME           # one mutant's change, from the last run
 
 The survival rate is (survived - equivalent) / mutants, where *survived* counts every mutant no test
 failed on (including a mutant of code the module's tests never reach), and *equivalent* counts the
@@ -163,12 +164,10 @@ def read_results(name: str) -> dict[str, int | None]:
 
 def mutmut(folder: Path, args: list[str], log: Path | None = None) -> subprocess.CompletedProcess[str]:
     command = [str(Path(sys.executable).parent / "mutmut"), *args]
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     if log is None:
-        return subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, check=False)
+        return subprocess.run(command, cwd=folder, capture_output=True, text=True, check=False)
     with log.open("w", encoding="utf-8") as out:
-        return subprocess.run(command, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
-                              check=False)  # fmt: skip
+        return subprocess.run(command, cwd=folder, stdout=out, stderr=subprocess.STDOUT, text=True, check=False)
 
 
 def run_module(name: str, config: dict[str, Any], *, resume: bool, jobs: int) -> float:
@@ -236,6 +235,16 @@ def apply_equivalent(result: Result, listings: list[Listing]) -> list[str]:
     return problems
 
 
+def show(mutant: str) -> int:
+    for name, (source, _) in MODULES.items():
+        if mutant.startswith(source.removesuffix(".py").replace("/", ".") + "."):
+            shown = mutmut(WORK / name, ["show", mutant])
+            print(shown.stdout + shown.stderr, end="")
+            return shown.returncode
+    print(f"{mutant}: not a mutant of {', '.join(source for source, _ in MODULES.values())}", file=sys.stderr)
+    return 2
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -264,8 +273,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resume", action="store_true", help="re-test only the survivors of the last run")
     parser.add_argument("--report", action="store_true", help="print the last run's results; run nothing")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="mutants tested at once (default: cores)")
+    parser.add_argument("--show", metavar="MUTANT", help="print one mutant's change (from the last run) and its verdict")
     args = parser.parse_args(argv)
     names = args.module or list(MODULES)
+    if args.show:
+        return show(args.show)
 
     config = project_config()
     check_config(config)
@@ -287,11 +299,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nwall time {wall / 60:.1f} min ({args.jobs} jobs)")
     for r in results:
         unlisted = [k for k in r.survivors if k not in r.equivalent]
-        if unlisted:
-            print(f"\n{r.name}: {len(unlisted)} surviving (see `cd {WORK / r.name} && uv run mutmut show NAME`):")
-            print("\n".join(f"  {k}" for k in unlisted))
+        if unlisted or r.equivalent:
+            print(f"\n{r.name}: {len(unlisted)} surviving, {len(r.equivalent)} equivalent (see one: --show NAME)")
+        for k in unlisted:
+            print(f"  survived    {k}")
         for k, reason in sorted(r.equivalent.items()):
-            print(f"  equivalent {k}: {reason}")
+            print(f"  equivalent  {k}: {reason}")
     missing = [r.name for r in results if not r.exit_codes or r.count(NOT_RUN)]
     failed = [r.name for r in results if r.rate > MAX_SURVIVAL]
     for p in problems:
