@@ -20,7 +20,7 @@ mutant (the module changed: re-check it).
 
 mutmut reads its configuration from ``pyproject.toml`` in the folder it runs in, and keeps its copy of
 the project and its results in ``mutants/`` there. So each module runs in a folder of its own,
-``mutants/modules/<name>/``, holding links to the package, tests and data, and a ``pyproject.toml``
+``mutants/modules/<name>/``, holding a copy of the package, tests and data, and a ``pyproject.toml``
 that is this project's ``[tool.pytest.ini_options]`` and ``[tool.mutmut]`` with ``only_mutate`` and
 the test selection set for the module. (A bare ``uv run mutmut run`` at the top uses
 ``[tool.mutmut]`` as it is: all the modules against all these tests at once.)
@@ -54,7 +54,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "transport": ("summarizer/transport.py", ["tests/test_transport.py"]),
     "chunking": ("summarizer/chunking.py", ["tests/test_chunking.py"]),
 }
-LINKED = ("summarizer", "tests", "prompts", "seeds", "evals")  # what the package and these tests read
+COPIED = ("summarizer", "tests", "prompts", "seeds", "evals")  # what the package and these tests read
 
 # mutmut's exit-code verdicts (mutmut.stats.status_by_exit_code), grouped for the table
 KILLED = {1, 3}
@@ -125,16 +125,20 @@ def check_config(config: dict[str, Any]) -> None:
 
 
 def prepare(name: str, config: dict[str, Any], *, fresh: bool) -> Path:
-    """The module's folder: links to the project, and its own mutmut configuration."""
+    """The module's folder: a copy of the project's package, tests and data, and its own mutmut configuration.
+
+    Copies, not symbolic links: a link into the project from the git-ignored ``mutants/`` makes the sdist
+    build (hatchling, which follows links) leave the linked folders out of the sdist. ``copy2`` keeps
+    modification times, by which mutmut tells an unchanged source file on ``--resume``.
+    """
     source, tests = MODULES[name]
     folder = WORK / name
     if fresh and folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    for entry in LINKED:
-        link = folder / entry
-        if not link.is_symlink():
-            link.symlink_to(ROOT / entry, target_is_directory=True)
+    for entry in COPIED:
+        shutil.copytree(ROOT / entry, folder / entry, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
     mutmut = dict(config["tool"]["mutmut"])
     mutmut["only_mutate"] = [source]
     mutmut["pytest_add_cli_args_test_selection"] = tests
