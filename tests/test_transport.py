@@ -447,11 +447,12 @@ def test_the_limit_counts_the_decoded_body() -> None:
 
 
 def test_a_request_past_its_deadline_is_abandoned_with_a_timeout() -> None:
-    release = threading.Event()
+    release, entered = threading.Event(), threading.Event()
     workers: list[threading.Thread] = []
 
     def stuck(request: httpx2.Request) -> httpx2.Response:
         workers.append(threading.current_thread())
+        entered.set()
         release.wait(30)
         return answer()
 
@@ -462,6 +463,7 @@ def test_a_request_past_its_deadline_is_abandoned_with_a_timeout() -> None:
         assert isinstance(caught.value, httpx2.TimeoutException)  # so the retrying layer retries it
         assert caught.value.request.url == URL
         # the abandoned request's thread is a daemon, named for what it does: it never holds the process open
+        assert entered.wait(30)  # (on a loaded machine it may start only after the deadline)
         assert [(w.name, w.daemon) for w in workers] == [("summarizer-request", True)]
     finally:
         release.set()
@@ -516,14 +518,13 @@ async def test_async_request_past_its_deadline_is_a_timeout() -> None:
         await transport.handle_async_request(chat_request())
 
 
-def test_the_layers_together_retry_a_deadline_and_book_every_attempt(sleeps: list[float]) -> None:
-    release = threading.Event()
-    calls: list[int] = []
+def test_the_layers_together_retry_a_deadline_and_book_every_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()  # the first attempt hangs until the wait before the retry
+    sleeps: list[float] = []
+    monkeypatch.setattr(time, "sleep", lambda seconds: (sleeps.append(seconds), release.set()))
 
     def handler(request: httpx2.Request) -> httpx2.Response:
-        calls.append(1)
-        if len(calls) == 1:
-            release.wait(30)
+        release.wait(30)
         return answer(USAGE)
 
     stack = RetryingTransport(
