@@ -148,8 +148,7 @@ def _context_start(text: str, quote: str, at: int, words: int = 3) -> int:
     if text.startswith(quote.split()[0], at):
         return at
     for _ in range(words):
-        space = text.rfind(" ", 0, max(at - 1, 0))
-        at = space + 1 if space >= 0 else 0
+        at = text.rfind(" ", 0, max(at - 1, 0)) + 1  # no space before: the text's start (-1 + 1)
     return at
 
 

@@ -125,8 +125,8 @@ def _retrying_kwargs(policy: RetryPolicy) -> dict[str, Any]:
         "stop": stop_after_attempt(policy.attempts),
         "wait": _wait(policy),
         "retry": retry_if_exception_type(RETRY_EXCEPTIONS) | retry_if_result(lambda r: r.status_code in RETRY_STATUSES),
-        "retry_error_callback": lambda state: state.outcome.result(),  # hand back the last response
-        "reraise": True,
+        # when attempts run out: hand back the last response, or raise the last error as itself
+        "retry_error_callback": lambda state: state.outcome.result(),
     }
 
 

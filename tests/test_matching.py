@@ -5,7 +5,21 @@ import random
 
 import pytest
 
-from summarizer.evaluation.matching import Counts, Item, align, assign, count, similarity, text_similarity
+from summarizer.evaluation.matching import (
+    NEGATION_PENALTY,
+    THRESHOLD,
+    Counts,
+    Item,
+    Role,
+    align,
+    assign,
+    count,
+    differences,
+    evidence_overlap,
+    similarity,
+    span_agreement,
+    text_similarity,
+)
 from summarizer.evaluation.report import Scores
 
 NATO = frozenset({"nato"})
@@ -102,9 +116,115 @@ def test_unrelated_items_stay_unmatched() -> None:
     assert alignment.pairs == [] and alignment.spurious == [0] and alignment.missed == [0]
 
 
+def test_curly_and_straight_apostrophes_are_the_same_word() -> None:
+    assert text_similarity("NATO’s air defence", "NATO's air defence") == 1.0
+
+
+@pytest.mark.parametrize("negated", ["NATO doesn’t participate", "NATO doesn't participate", "NATO does not participate"])
+def test_a_contracted_negation_is_a_negation_whatever_its_apostrophe(negated: str) -> None:
+    assert text_similarity(negated, "NATO does participate") == NEGATION_PENALTY  # same words, one side negated
+
+
+def test_words_sharing_their_first_six_letters_are_one_word() -> None:
+    assert text_similarity("aid to Ukraine", "Ukrainian aid") == 1.0
+    assert text_similarity("air defence systems", "air defence systematically") == 1.0
+
+
+def test_similarity_is_the_dice_coefficient_of_content_words() -> None:
+    assert text_similarity("the defence of Poland", "defence Poland") == 1.0  # stop words do not count
+    assert text_similarity("air defence for Poland", "air defence for Romania") == pytest.approx(2 * 2 / (3 + 3))
+    assert text_similarity("missiles over Poland", "drones over Romania") == 0.0
+
+
+def test_a_text_without_content_words_matches_nothing() -> None:
+    assert text_similarity("", "aid to Ukraine") == 0.0
+    assert text_similarity("it is all it was", "it is all it was") == 0.0  # stop words only
+    assert similarity(item("it is"), item("it is")) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "overlap"),
+    [
+        ([(150, 170)], [(100, 200)], 1.0),  # the shorter span inside the longer
+        ([(100, 200)], [(150, 170)], 1.0),
+        ([(100, 200)], [(150, 250)], 0.5),  # 50 shared characters of the shorter 100
+        ([(0, 4)], [(3, 10)], 0.25),  # one shared character of 4
+        ([(5, 6)], [(0, 10)], 1.0),  # a one-character span inside another
+        ([(0, 10)], [(10, 20)], 0.0),  # touching is not overlapping
+        ([(0, 10), (100, 110)], [(105, 120)], 0.5),  # the best pair counts
+        ([], [(0, 10)], 0.0),
+    ],
+)
+def test_evidence_overlap_is_shared_characters_over_the_shorter_span(a, b, overlap: float) -> None:
+    assert evidence_overlap(a, b) == overlap
+
+
+def test_similarity_is_half_text_and_half_evidence() -> None:
+    same_place, elsewhere = ((100, 200),), ((500, 600),)
+    gold = item("missiles Poland", spans=same_place)
+    assert similarity(item("missiles Romania", spans=same_place), gold) == 0.5 * 0.5 + 0.5 * 1.0
+    assert similarity(item("missiles Romania", spans=elsewhere), gold) == 0.5 * 0.5
+    assert similarity(item("missiles Poland", spans=elsewhere), gold) == 0.5
+
+
+def test_conditional_support_is_support_and_never_matches_opposition() -> None:
+    assert similarity(item("shooting down missiles", stance="conditional"), item("shooting down missiles", stance="oppose")) == 0.0
+    assert similarity(item("shooting down missiles", stance="oppose"), item("shooting down missiles", stance="conditional")) == 0.0
+
+
+@pytest.mark.parametrize("gold_stance", ["considering", "neutral", "an unknown stance"])
+@pytest.mark.parametrize("pred_stance", ["support", "oppose", "conditional", "considering", "an unknown stance"])
+def test_a_stance_without_polarity_matches_any_stance(pred_stance: str, gold_stance: str) -> None:
+    pred, gold = item("shooting down missiles", stance=pred_stance), item("shooting down missiles", stance=gold_stance)
+    assert similarity(pred, gold) == similarity(gold, pred) == 1.0
+
+
+def test_an_item_without_actor_roles_is_held_to_no_actor() -> None:
+    assert similarity(item("send air defence", actors=()), item("send air defence", actors=(UKRAINE,))) == 1.0
+
+
+def test_a_pair_scoring_exactly_the_threshold_is_matched_and_one_below_is_not() -> None:
+    gold = item("alpha bravo charlie delta echo", spans=((0, 10),))
+    at = item("alpha bravo charlie foxtrot golf", spans=((50, 60),))  # Dice 0.6, no overlap: 0.3
+    below = item("alpha bravo charlie foxtrot golf hotel", spans=((50, 60),))  # Dice 6/11: 0.27
+    assert similarity(at, gold) == THRESHOLD == 0.3
+    assert align([at], [gold]).pairs == [(0, 0, 0.3)]
+    assert align([below], [gold]).pairs == []
+
+
+def test_predictions_without_gold_are_spurious_and_gold_without_predictions_missed() -> None:
+    alignment = align([item("pipeline to Italy"), item("ceasefire in Gaza")], [])
+    assert (alignment.pairs, alignment.spurious, alignment.missed) == ([], [0, 1], [])
+    alignment = align([], [item("pipeline to Italy")])
+    assert (alignment.pairs, alignment.spurious, alignment.missed) == ([], [], [0])
+    assert assign([[], []]) == []
+
+
+def test_counts_are_matched_unmatched_and_missed_gold() -> None:
+    golds = [item("arms deliveries to Ukraine"), item("sanctions on Russian banks"), item("ceasefire in Gaza"),
+             item("humanitarian corridors opened", optional=True), item("pipeline to Italy", optional=True)]  # fmt: skip
+    preds = [item("arms deliveries to Ukraine"), item("grain exports from Odesa"), item("humanitarian corridors opened"),
+             item("sanctions on Russian banks")]  # fmt: skip
+    c = count(align(preds, golds), golds)
+    assert (c.tp, c.fp, c.fn) == (2, 1, 1)  # optional gold matched: no tp; optional gold missed: no fn
+
+
+def test_counts_add_up() -> None:
+    total = Counts(tp=1, fp=2, fn=3)
+    total += Counts(tp=10, fp=20, fn=30)
+    assert (total.tp, total.fp, total.fn) == (11, 22, 33)
+
+
+@pytest.mark.parametrize("value", [0.0, 0.3, 0.5, 1.0])
+def test_equally_good_pairs_are_taken_in_order(value: float) -> None:
+    # identical predictions against identical gold items pair first with first: a stable report
+    for rows in range(1, 7):
+        for cols in range(1, 7):
+            assert assign([[value] * cols for _ in range(rows)]) == [(i, i) for i in range(min(rows, cols))]
+
+
 # --------------------------------------------------------------------------- field-level detail
 
-from summarizer.evaluation.matching import Role, differences, span_agreement  # noqa: E402
 
 BIDEN = frozenset({"joe biden", "united states"})  # a person and the state they speak for: one side
 US = frozenset({"united states"})

@@ -1,4 +1,8 @@
 import json
+import os
+import re
+import subprocess
+import sys
 from importlib import resources
 
 import pydantic
@@ -48,9 +52,22 @@ def test_every_rule_is_stated_once_either_in_the_instructions_or_the_schema() ->
     assert '"title"' not in schema.replace('"title": "ArticleBrief"', "") and "$defs" not in schema
 
 
-def test_prompt_version_is_a_short_stable_hash() -> None:
-    assert len(prompting.prompt_version()) == 12
-    assert prompting.prompt_version() == prompting.prompt_version()
+def test_prompt_version_is_a_short_stable_hash_of_what_the_model_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    version = prompting.prompt_version()
+    assert re.fullmatch(r"[0-9a-f]{12}", version)
+    # stable: another process, with another string-hash seed, computes the same version
+    code = "from summarizer import prompting; print(prompting.prompt_version())"
+    other = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": "12345"},
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    assert other.stdout.strip() == version
+    # and it moves when what the model reads moves
+    template = prompting._template
+    monkeypatch.setattr(prompting, "_template", lambda name: template(name) + ("!" if name == "system.txt" else ""))
+    prompting.prompt_version.cache_clear()
+    try:
+        assert re.fullmatch(r"[0-9a-f]{12}", prompting.prompt_version()) and prompting.prompt_version() != version
+    finally:
+        prompting.prompt_version.cache_clear()  # computed afresh, from the real templates, by the next caller
 
 
 def test_response_model_has_quote_strings_and_no_metadata() -> None:

@@ -1,3 +1,4 @@
+import asyncio
 import hashlib
 import json
 
@@ -196,6 +197,10 @@ def test_injected_instructions_in_article_do_not_change_the_format(server, setti
 
 
 async def test_asummarize_matches_sync_result(server, settings, seed_text) -> None:
-    server.enqueue(Answer(seed_answer()))
-    summary = await asummarize(seed_text, settings=settings)
-    assert summary.metadata.attempts == 1 and len(summary.positions) == 2
+    server.enqueue(Answer(seed_answer()), Answer(seed_answer()))
+    synced = await asyncio.to_thread(summarize, seed_text, settings=settings)
+    awaited = await asummarize(seed_text, settings=settings)
+    assert awaited.metadata.attempts == 1 and len(awaited.positions) == 2
+    volatile = {"metadata": {"latency_ms", "created_at"}}  # the wall clock, not the result
+    assert awaited.model_dump(exclude=volatile) == synced.model_dump(exclude=volatile)
+    assert server.requests[0] == server.requests[1]  # and the same request was sent

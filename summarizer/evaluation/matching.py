@@ -66,7 +66,7 @@ class Item:
 
 @lru_cache(maxsize=4096)  # each item's text is compared with every item of the other side
 def _tokens(text: str) -> tuple[frozenset[str], bool]:
-    words = _WORD.findall(text.lower().replace("n't", " not").replace("’", "'"))
+    words = _WORD.findall(text.lower().replace("’", "'").replace("n't", " not"))  # "won’t" too
     negated = any(w in _NEGATIONS for w in words)
     content = frozenset(w[:6] for w in words if w not in _STOP and w not in _NEGATIONS)
     return content, negated
