@@ -28,126 +28,23 @@ worse, and ``--fail-if-worse`` passes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hand_built import ARTICLE_1, GOLD_1, A, B, make_project, summary
 
 from summarizer.cli import main
 from summarizer.evaluation.compare import Side, compare, paired_bootstrap
 from summarizer.evaluation.matching import Counts
 from summarizer.evaluation.report import Scores
 from summarizer.evaluation.runner import evaluate
-from summarizer.grounding import locate
-from summarizer.schema import ArticleSummary
-
-ARTICLE_1 = ("Poland said it will send 100 tanks to Ukraine. Hungary opposed new sanctions on Russia. "
-             "Germany proposed a ceasefire conference in Geneva. The minister warned that the war could spread "
-             "to Moldova.\n")  # fmt: skip
-ARTICLE_2 = "France pledged 50 million euros to Ukraine for reconstruction.\n"
-
-GOLD_1 = """article: ../articles/d1.txt
-summary: Poland pledges tanks; Hungary opposes sanctions; Germany proposes a conference.
-actors:
-  - {name: Poland, type: state, affiliation: null}
-  - {name: Ukraine, type: state, affiliation: null}
-  - {name: Hungary, type: state, affiliation: null}
-  - {name: Russia, type: state, affiliation: null}
-  - {name: Germany, type: state, affiliation: null}
-  - {name: Moldova, type: state, affiliation: null}
-positions:
-  - {actor: Hungary, topic: new sanctions on Russia, stance: oppose, statement: Hungary opposed new sanctions on Russia.,
-     evidence: ["Hungary opposed new sanctions on Russia."]}
-proposals:
-  - {proposer: Germany, proposal: a ceasefire conference in Geneva, addressees: [], status: proposed,
-     evidence: ["Germany proposed a ceasefire conference in Geneva."]}
-risks:
-  - {risk: the war could spread to Moldova, raised_by: null, affected: [Moldova], optional: true,
-     evidence: ["the war could spread to Moldova"]}
-support_commitments:
-  - {provider: Poland, recipient: Ukraine, support_type: military, description: 100 tanks for Ukraine,
-     status: pledged, conditions: [], evidence: ["Poland said it will send 100 tanks to Ukraine."]}
-"""
-GOLD_2 = """article: ../articles/d2.txt
-summary: France pledges money to Ukraine.
-actors:
-  - {name: France, type: state, affiliation: null}
-  - {name: Ukraine, type: state, affiliation: null}
-positions: []
-proposals: []
-risks: []
-support_commitments:
-  - {provider: France, recipient: Ukraine, support_type: financial, description: 50 million euros for reconstruction,
-     status: pledged, conditions: [], evidence: ["France pledged 50 million euros to Ukraine"]}
-"""
-STATES = ["Poland", "Ukraine", "Hungary", "Russia", "Germany", "Moldova", "France"]
-
-
-def summary(text: str, **items: list[dict[str, Any]]) -> dict[str, Any]:
-    """An ArticleSummary (as JSON) of ``text`` with ``items``; each item's ``evidence`` given as quotes."""
-    body: dict[str, Any] = {"schema_version": "1", "summary": "s",
-                            "actors": [{"name": n, "type": "state", "affiliation": None} for n in STATES]}  # fmt: skip
-    for category in ("positions", "proposals", "risks", "support_commitments"):
-        body[category] = []
-        for item in items.get(category, []):
-            spans = [locate(q, text) for q in item["evidence"]]
-            assert all(spans)
-            evidence = [{"quote": q, "start": s.start, "end": s.end, "match": s.match}
-                        for q, s in zip(item["evidence"], spans, strict=True) if s]  # fmt: skip
-            body[category].append({**item, "evidence": evidence})
-    body["metadata"] = {"model": "gpt-4o-mini", "base_url_host": "127.0.0.1", "mode": "tools", "prompt_version": "p1",
-                        "article_sha256": hashlib.sha256(text.encode()).hexdigest(), "attempts": 1,
-                        "usage": {"prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100,
-                                  "cached_tokens": 0},
-                        "latency_ms": 5, "warnings": [], "chunks": 1, "created_at": "2026-12-01T00:00:00+00:00",
-                        "package_version": "0"}  # fmt: skip
-    return ArticleSummary.model_validate(body).model_dump(mode="json")
-
-
-HUNGARY = {"actor": "Hungary", "topic": "sanctions on Russia", "statement": "Hungary opposes sanctions.",
-           "evidence": ["Hungary opposed new sanctions on Russia."]}  # fmt: skip
-CONFERENCE = {"proposer": "Germany", "proposal": "a ceasefire conference in Geneva",
-              "evidence": ["Germany proposed a ceasefire conference in Geneva."]}  # fmt: skip
-A = {
-    "d1": summary(ARTICLE_1, positions=[{**HUNGARY, "stance": "oppose"}],
-                  proposals=[{**CONFERENCE, "addressees": ["Russia"], "status": "accepted"}],
-                  support_commitments=[{"provider": "Poland", "recipient": "Ukraine", "support_type": "military",
-                                        "description": "100 tanks sent to Ukraine", "status": "delivered",
-                                        "conditions": [], "evidence": ["will send 100 tanks to Ukraine"]}]),
-    "d2": summary(ARTICLE_2),
-}  # fmt: skip
-B = {
-    "d1": summary(ARTICLE_1,
-                  positions=[{**HUNGARY, "stance": "support"},
-                             {"actor": "Poland", "topic": "arming Ukraine", "stance": "support",
-                              "statement": "Poland supports arming Ukraine.",
-                              "evidence": ["Poland said it will send 100 tanks to Ukraine."]}],
-                  proposals=[{**CONFERENCE, "addressees": [], "status": "proposed"}],
-                  risks=[{"risk": "the war spreading to Moldova", "raised_by": None, "affected": ["Moldova"],
-                          "evidence": ["the war could spread to Moldova"]}]),
-    "d2": summary(ARTICLE_2, support_commitments=[
-        {"provider": "France", "recipient": "Ukraine", "support_type": "financial", "description": "50 million euros",
-         "status": "pledged", "conditions": [], "evidence": ["France pledged 50 million euros to Ukraine"]}]),
-}  # fmt: skip
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    (tmp_path / "pyproject.toml").write_text("")
-    (tmp_path / "articles").mkdir()
-    (tmp_path / "gold").mkdir()
-    (tmp_path / "articles" / "d1.txt").write_text(ARTICLE_1, encoding="utf-8")
-    (tmp_path / "articles" / "d2.txt").write_text(ARTICLE_2, encoding="utf-8")
-    (tmp_path / "gold" / "d1.yaml").write_text(GOLD_1, encoding="utf-8")
-    (tmp_path / "gold" / "d2.yaml").write_text(GOLD_2, encoding="utf-8")
-    (tmp_path / "aliases.yaml").write_text("{}\n")
-    for name, run in (("a", A), ("b", B)):
-        (tmp_path / name).mkdir()
-        for doc_id, body in run.items():
-            (tmp_path / name / f"{doc_id}.json").write_text(json.dumps(body), encoding="utf-8")
-    return tmp_path
+    return make_project(tmp_path)
 
 
 def _side(project: Path, name: str) -> Side:
@@ -158,24 +55,6 @@ def _side(project: Path, name: str) -> Side:
 
 def _counts(s: Scores) -> tuple[int, int, int]:
     return s.tp, s.fp, s.fn
-
-
-def test_matched_pairs_carry_the_fields_that_differ_and_their_evidence_agreement(project: Path) -> None:
-    report = _side(project, "a").report
-    d1 = next(d for d in report.documents if d.id == "d1")
-    assert d1.items is not None
-    (proposal,) = d1.items["proposals"].matched
-    assert {k: (v.predicted, v.gold) for k, v in proposal.differences.items()} == {
-        "status": ("accepted", "proposed"), "addressees": (["Russia"], [])}  # fmt: skip
-    (support,) = d1.items["support_commitments"].matched
-    assert list(support.differences) == ["status"] and support.evidence_overlap == round(30 / 46, 4)
-    (position,) = d1.items["positions"].matched
-    assert position.differences == {} and position.evidence_overlap == 1.0
-    assert d1.items["risks"].missed[0].optional and d1.items["risks"].matched == []
-    assert report.fields is not None
-    assert report.fields["proposals"].differ == {"status": 1, "proposer": 0, "addressees": 1}
-    assert report.fields["support_commitments"].differ == {"status": 1, "support_type": 0, "provider": 0, "recipient": 0}
-    assert report.attributes["proposals.status"].correct == 0
 
 
 def test_markdown_report_summarises_field_differences_per_category(project: Path) -> None:
@@ -380,36 +259,6 @@ def test_readme_reports_the_agreement_of_the_committed_labellings(tmp_path: Path
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"| second labelling vs the gold after adjudication | {row} | {b['micro']['f1']:.3f} |" in readme
     assert saved["documents_compared"] == len(list((ROOT / "evals/gold-second").glob("*.yaml"))) >= 4
-
-
-def test_report_prices_the_predictions_and_says_what_made_them(project: Path) -> None:
-    from summarizer import prices
-
-    report = _side(project, "a").report
-    expected = prices.shipped().lookup("gpt-4o-mini").cost(2000, 200)  # two predictions of 1000 + 100 tokens
-    assert report.cost_usd == round(expected, 6) > 0
-    assert report.run is not None and (report.run.model, report.run.mode, report.run.prompt_version) == (
-        "gpt-4o-mini", "tools", "p1")  # fmt: skip
-    other = json.loads((project / "a" / "d2.json").read_text())
-    other["metadata"].update(model="a-local-model", prompt_version="p2")
-    (project / "a" / "d2.json").write_text(json.dumps(other))
-    report = _side(project, "a").report
-    assert report.cost_usd is None  # a model without a price: unknown, not a guess
-    assert report.run is not None and report.run.model == "mixed" and report.run.prompt_version == "mixed"
-
-
-def test_the_gold_digest_follows_the_labels_not_the_layout(project: Path) -> None:
-    from summarizer.evaluation.gold import load_gold
-    from summarizer.evaluation.scoring import gold_digest
-
-    path = project / "gold" / "d1.yaml"
-    before = gold_digest(load_gold(path))
-    path.write_text("# a comment\n" + GOLD_1.replace("stance: oppose,", "stance:   oppose,"), encoding="utf-8")
-    assert gold_digest(load_gold(path)) == before
-    path.write_text(GOLD_1.replace("stance: oppose,", "stance: neutral,"), encoding="utf-8")
-    assert gold_digest(load_gold(path)) != before
-    path.write_text(GOLD_1.replace("optional: true,", ""), encoding="utf-8")
-    assert gold_digest(load_gold(path)) != before
 
 
 def test_saved_reports_scored_against_different_gold_leave_that_document_out(project: Path, capsys: Any) -> None:

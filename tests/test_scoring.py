@@ -7,10 +7,13 @@ aggregate report. The eval command over the shipped gold is tested end to end in
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from hand_built import GOLD_1, make_project
 
 from summarizer.evaluation.gold import Aliases, Gold
 from summarizer.evaluation.matching import Counts
@@ -264,3 +267,125 @@ def test_an_empty_run_is_a_valid_empty_report() -> None:
 def test_schema_valid_rate_is_the_share_of_documents_with_a_valid_summary(rate: int) -> None:
     docs = [doc(1, summary=summary())] + [doc(0)] * rate
     assert aggregate(docs, "replay").schema_valid_rate == round(1 / (1 + rate), 4)
+
+
+# --------------------------------------------------------------------------- field-level detail, on the
+# hand-built project of tests/hand_built.py (its expected scores are worked out in test_compare.py)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return make_project(tmp_path)
+
+
+def _side(project: Path, name: str) -> Any:
+    from summarizer.evaluation.runner import evaluate
+
+    report, docs, _ = evaluate(gold_dir=project / "gold", aliases_path=project / "aliases.yaml",
+                               source="predictions", predictions=project / name)  # fmt: skip
+    return SimpleNamespace(report=report, docs=docs)
+
+
+def test_matched_pairs_carry_the_fields_that_differ_and_their_evidence_agreement(project: Path) -> None:
+    report = _side(project, "a").report
+    d1 = next(d for d in report.documents if d.id == "d1")
+    assert d1.items is not None
+    (proposal,) = d1.items["proposals"].matched
+    assert {k: (v.predicted, v.gold) for k, v in proposal.differences.items()} == {
+        "status": ("accepted", "proposed"), "addressees": (["Russia"], [])}  # fmt: skip
+    (support,) = d1.items["support_commitments"].matched
+    assert list(support.differences) == ["status"] and support.evidence_overlap == round(30 / 46, 4)
+    (position,) = d1.items["positions"].matched
+    assert position.differences == {} and position.evidence_overlap == 1.0
+    assert d1.items["risks"].missed[0].optional and d1.items["risks"].matched == []
+    assert report.fields is not None
+    assert report.fields["proposals"].differ == {"status": 1, "proposer": 0, "addressees": 1}
+    assert report.fields["support_commitments"].differ == {"status": 1, "support_type": 0, "provider": 0, "recipient": 0}
+    assert report.attributes["proposals.status"].correct == 0
+
+
+def test_report_prices_the_predictions_and_says_what_made_them(project: Path) -> None:
+    from summarizer import prices
+
+    report = _side(project, "a").report
+    expected = prices.shipped().lookup("gpt-4o-mini").cost(2000, 200)  # two predictions of 1000 + 100 tokens
+    assert report.cost_usd == round(expected, 6) > 0
+    assert report.run is not None and (report.run.model, report.run.mode, report.run.prompt_version) == (
+        "gpt-4o-mini", "tools", "p1")  # fmt: skip
+    other = json.loads((project / "a" / "d2.json").read_text())
+    other["metadata"].update(model="a-local-model", prompt_version="p2")
+    (project / "a" / "d2.json").write_text(json.dumps(other))
+    report = _side(project, "a").report
+    assert report.cost_usd is None  # a model without a price: unknown, not a guess
+    assert report.run is not None and report.run.model == "mixed" and report.run.prompt_version == "mixed"
+
+
+def test_the_gold_digest_follows_the_labels_not_the_layout(project: Path) -> None:
+    from summarizer.evaluation.gold import load_gold
+    from summarizer.evaluation.scoring import gold_digest
+
+    path = project / "gold" / "d1.yaml"
+    before = gold_digest(load_gold(path))
+    path.write_text("# a comment\n" + GOLD_1.replace("stance: oppose,", "stance:   oppose,"), encoding="utf-8")
+    assert gold_digest(load_gold(path)) == before
+    path.write_text(GOLD_1.replace("stance: oppose,", "stance: neutral,"), encoding="utf-8")
+    assert gold_digest(load_gold(path)) != before
+    path.write_text(GOLD_1.replace("optional: true,", ""), encoding="utf-8")
+    assert gold_digest(load_gold(path)) != before
+
+
+def test_a_second_labelling_is_scored_item_by_item_with_its_optional_items_unpenalised(project: Path) -> None:
+    from summarizer.evaluation.gold import load_aliases, load_gold
+
+    gold = load_gold(project / "gold" / "d1.yaml")
+    other_path = project / "gold" / "second.yaml"
+    # the second labeller: the position, the conference under consideration, the risk (optional), a
+    # support commitment raised as an optional extra, and no Poland → Ukraine commitment
+    head, _ = GOLD_1.split("support_commitments:")
+    other_path.write_text(head.replace("status: proposed", "status: under_consideration")
+                          + "support_commitments:\n  - {provider: Germany, recipient: Ukraine, support_type: political, "
+                          "description: talks, status: considering, conditions: [], optional: true,\n"
+                          '     evidence: ["Germany proposed a ceasefire conference in Geneva."]}\n', encoding="utf-8")  # fmt: skip
+    doc = score_document(gold, None, load_aliases(project / "aliases.yaml"), labelling=load_gold(other_path))
+    assert doc.labelling and doc.summary is None
+    assert {c: (n.tp, n.fp, n.fn) for c, n in doc.counts.items()} == {
+        "positions": (1, 0, 0), "proposals": (1, 0, 0), "risks": (0, 0, 0), "support_commitments": (0, 0, 1)}  # fmt: skip
+    assert [type(x).__name__ for x in doc.predicted["proposals"]] == ["DraftProposal"]
+    assert doc.predicted_optional["support_commitments"] == [True] and doc.predicted_optional["positions"] == [False]
+    (pair,) = doc.outcomes["proposals"].matched
+    assert {k: (d.predicted, d.gold) for k, d in pair.differences.items()} == {"status": ("under_consideration", "proposed")}
+    (risk,) = doc.outcomes["risks"].matched
+    assert risk.gold.optional and risk.predicted.optional  # an optional item on both sides: matched, not counted
+    (extra,) = doc.outcomes["support_commitments"].spurious
+    assert extra.optional and extra.label == "talks"
+    report = aggregate([doc], "predictions")
+    assert report.schema_valid_rate == 1.0  # a labelling is something scored, not a missing prediction
+    assert report.cost_usd is None and report.run is not None and report.run.model is None
+
+
+def test_field_detail_means_and_counts_are_exact(project: Path) -> None:
+    report = _side(project, "a").report
+    fields = report.fields
+    assert fields is not None and fields["positions"].pairs == 1 and fields["risks"].pairs == 0
+    assert fields["risks"].mean_similarity == 0.0 and fields["risks"].mean_evidence_overlap == 0.0
+    d1 = next(d for d in report.documents if d.id == "d1")
+    assert d1.items is not None
+    (support,) = d1.items["support_commitments"].matched
+    assert fields["support_commitments"].mean_evidence_overlap == round(30 / 46, 4) == support.evidence_overlap
+    assert fields["support_commitments"].mean_similarity == support.similarity and 0.3 <= support.similarity < 1.0
+    pairs = [p for d in report.documents for o in (d.items or {}).values() for p in o.matched]
+    assert len(pairs) == sum(f.pairs for f in fields.values()) == 3
+    assert d1.gold_sha256 is not None and len(d1.gold_sha256) == 64
+
+
+def test_a_role_nobody_fills_differs_from_one_somebody_fills(project: Path) -> None:
+    from summarizer.evaluation.gold import load_aliases, load_gold
+
+    gold = load_gold(project / "gold" / "d1.yaml")
+    other = project / "gold" / "raised.yaml"
+    other.write_text(GOLD_1.replace("raised_by: null", "raised_by: Germany").replace("optional: true,", ""), encoding="utf-8")
+    doc = score_document(gold, None, load_aliases(project / "aliases.yaml"), labelling=load_gold(other))
+    (pair,) = doc.outcomes["risks"].matched
+    assert {k: (d.predicted, d.gold) for k, d in pair.differences.items()} == {"raised_by": ("Germany", None)}
+    assert pair.gold.optional and not pair.predicted.optional and pair.gold.label == "the war could spread to Moldova"
+    assert json.loads(pair.model_dump_json())["differences"]["raised_by"] == {"predicted": "Germany", "gold": None}
