@@ -118,3 +118,11 @@ def make_project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+
+
+def scored(project: Path, name: str) -> tuple[Any, Any, Any]:
+    """Run ``name`` of ``make_project``'s folder scored against its gold: (report, documents, golds)."""
+    from summarizer.evaluation.runner import evaluate
+
+    return evaluate(gold_dir=project / "gold", aliases_path=project / "aliases.yaml", source="predictions",
+                    predictions=project / name)  # fmt: skip

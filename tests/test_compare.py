@@ -33,13 +33,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hand_built import ARTICLE_1, GOLD_1, A, B, make_project, summary
+from hand_built import ARTICLE_1, GOLD_1, A, B, make_project, scored, summary
 
 from summarizer.cli import main
 from summarizer.evaluation.compare import Side, compare, paired_bootstrap
 from summarizer.evaluation.matching import Counts
 from summarizer.evaluation.report import Scores
-from summarizer.evaluation.runner import evaluate
 
 
 @pytest.fixture
@@ -48,9 +47,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def _side(project: Path, name: str) -> Side:
-    report, docs, golds = evaluate(gold_dir=project / "gold", aliases_path=project / "aliases.yaml",
-                                   source="predictions", predictions=project / name)  # fmt: skip
-    return Side(project / name, "predictions", report, docs, golds)
+    return Side(project / name, "predictions", *scored(project, name))
 
 
 def _counts(s: Scores) -> tuple[int, int, int]:

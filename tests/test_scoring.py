@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from hand_built import GOLD_1, make_project
+from hand_built import GOLD_1, make_project, scored
 
 from summarizer.evaluation.gold import Aliases, Gold
 from summarizer.evaluation.matching import Counts
@@ -279,10 +279,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def _side(project: Path, name: str) -> Any:
-    from summarizer.evaluation.runner import evaluate
-
-    report, docs, _ = evaluate(gold_dir=project / "gold", aliases_path=project / "aliases.yaml",
-                               source="predictions", predictions=project / name)  # fmt: skip
+    report, docs, _ = scored(project, name)
     return SimpleNamespace(report=report, docs=docs)
 
 

@@ -91,6 +91,13 @@ def import_yaml() -> None:
         re.compile = compile_now
 
 
+def add_report_outputs(p: argparse.ArgumentParser, what: str, html: str) -> None:
+    """``--json F``, ``--markdown F``, ``--html F``: where to write ``what`` (its page being ``html``)."""
+    p.add_argument("--json", metavar="F", help=f"write the {what} as JSON")
+    p.add_argument("--markdown", metavar="F", help=f"write the {what} as Markdown")
+    p.add_argument("--html", metavar="F", help=f"write a self-contained HTML page, {html}")
+
+
 def write(text: str, output: str | None) -> None:
     """Write ``text`` to ``output`` (a path), or to standard output for None or ``-``."""
     if output is None or output == "-":

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from summarizer.cli.common import write
+from summarizer.cli.common import add_report_outputs, write
 from summarizer.errors import InputError
 
 
@@ -54,9 +54,7 @@ def register(sub: Any) -> None:
     p.add_argument("b", metavar="B", help="the run compared")
     p.add_argument("--gold", metavar="DIR", help="gold files to score A and B against (default: evals/gold of the project)")
     p.add_argument("--aliases", metavar="F", help="actor aliases (default: evals/aliases.yaml of the project)")
-    p.add_argument("--json", metavar="F", help="write the comparison as JSON")
-    p.add_argument("--markdown", metavar="F", help="write the comparison as Markdown")
-    p.add_argument("--html", metavar="F", help="write a self-contained HTML page, both runs side by side")
+    add_report_outputs(p, "comparison", "both runs side by side")
     p.add_argument("--fail-if-worse", action="store_true",
                    help="exit 10 when B's micro F1 is lower and the 95%% interval excludes 0")  # fmt: skip
     p.set_defaults(handler=cmd_compare)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from summarizer.cli.common import add_endpoint_options, import_yaml, quiet_instructor, write
+from summarizer.cli.common import add_endpoint_options, add_report_outputs, import_yaml, quiet_instructor, write
 from summarizer.errors import InputError
 
 
@@ -99,9 +99,7 @@ def register(sub: Any) -> None:
                           "results .jsonl, or another labelling (a directory of ID.yaml)")  # fmt: skip
     src.add_argument("--live", action="store_true", help="call the configured model")
     p.add_argument("--record", metavar="DIR", help="with --live: record exchanges (provenance: recorded)")
-    p.add_argument("--json", metavar="F", help="write the report as JSON")
-    p.add_argument("--markdown", metavar="F", help="write the report as Markdown")
-    p.add_argument("--html", metavar="F", help="write a self-contained HTML page with highlighted evidence")
+    add_report_outputs(p, "report", "items linked to their highlighted evidence")
     p.add_argument("--save-predictions", metavar="DIR", help="write each prediction as DIR/ID.json")
     p.add_argument("--baseline", metavar="F", help="a JSON report to compare with")
     p.add_argument("--fail-on-regression", action="store_true", help="exit 10 when scores moved (replay) or fell (needs --baseline)")

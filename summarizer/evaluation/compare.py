@@ -36,6 +36,7 @@ from summarizer.evaluation.matching import Counts
 from summarizer.evaluation.report import DocumentEntry, EvalReport, Outcome, RunInfo, Scores, Tokens, load_report
 from summarizer.evaluation.runner import evaluate
 from summarizer.evaluation.scoring import DocumentScore
+from summarizer.evaluation.views import cells, md_cell
 from summarizer.schema import CATEGORIES
 
 Kind = Literal["report", "predictions", "results", "labelling"]
@@ -281,11 +282,7 @@ def compare(a: Side, b: Side) -> Comparison:
 
 # --------------------------------------------------------------------------- rendering
 
-_COLUMNS = ("tp", "fp", "fn", "P", "R", "F1")
-
-
-def _cells(s: Scores) -> list[str]:
-    return [str(s.tp), str(s.fp), str(s.fn), f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}"]
+_COLUMNS = ("tp", "fp", "fn", "P", "R", "F1")  # ``views.COLUMNS``, abbreviated for a two-run table
 
 
 def rows(c: Comparison) -> list[list[str]]:
@@ -295,7 +292,7 @@ def rows(c: Comparison) -> list[list[str]]:
         sa = c.a.micro if name == "micro" else c.a.categories[name]
         sb = c.b.micro if name == "micro" else c.b.categories[name]
         d = c.difference[name]
-        out.append([name, *_cells(sa), *_cells(sb), f"{d.precision:+.3f}", f"{d.recall:+.3f}", f"{d.f1:+.3f}"])
+        out.append([name, *cells(sa), *cells(sb), f"{d.precision:+.3f}", f"{d.recall:+.3f}", f"{d.f1:+.3f}"])
     return out
 
 
@@ -360,16 +357,12 @@ def to_text(c: Comparison) -> str:
     return "\n".join(out) + "\n"
 
 
-def _md(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
-
-
 def to_markdown(c: Comparison) -> str:
     out = ["## Comparison (B against A)", "", "| " + " | ".join(HEADER) + " |", "|---|" + "---:|" * (len(HEADER) - 1)]
     out += ["| " + " | ".join(r) + " |" for r in rows(c)]
-    out += ["", *[f"- {_md(line)}" for line in facts(c)], "", "### Documents", "",
+    out += ["", *[f"- {md_cell(line)}" for line in facts(c)], "", "### Documents", "",
             "| document | A F1 | B F1 | Δ | B | what changed |", "|---|---:|---:|---:|---|---|"]  # fmt: skip
     for d in c.documents:
-        what = "<br>".join(_md(x) for x in _change_lines(d))
+        what = "<br>".join(md_cell(x) for x in _change_lines(d))
         out.append(f"| {d.id} | {d.a.f1:.3f} | {d.b.f1:.3f} | {d.b.f1 - d.a.f1:+.3f} | {d.outcome} | {what} |")
     return "\n".join(out) + "\n"

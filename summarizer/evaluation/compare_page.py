@@ -25,6 +25,7 @@ from summarizer.evaluation.html_report import (
     run_items,
     run_view,
     scoring_html,
+    table,
 )
 from summarizer.evaluation.report import DocumentEntry
 from summarizer.evaluation.scoring import DocumentScore
@@ -57,15 +58,10 @@ def _side_facts(label: str, s: SideSummary) -> list[tuple[str, str]]:
             (f"{label} provenance", prov), (f"{label} spend", spend)]  # fmt: skip
 
 
-def _table(head: Sequence[str], body: Sequence[str]) -> str:
-    cells = "".join(f'<th scope="col">{esc(h)}</th>' for h in head)
-    return f'<div class="wrap"><table><thead><tr>{cells}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
-
-
 def _scores(c: Comparison) -> str:
     body = [f'<tr class="{esc(r[0])}">' + "".join(f"<td>{esc(x)}</td>" for x in r) + "</tr>" for r in rows(c)]
     lines = "".join(f"<li>{esc(x)}</li>" for x in facts(c)[2:])
-    return f'<section id="scores"><h2>Scores, B against A</h2>{_table(HEADER, body)}<ul class="facts">{lines}</ul></section>'
+    return f'<section id="scores"><h2>Scores, B against A</h2>{table(HEADER, body)}<ul class="facts">{lines}</ul></section>'
 
 
 def _contents(c: Comparison, keys: Sequence[str]) -> str:
@@ -74,7 +70,7 @@ def _contents(c: Comparison, keys: Sequence[str]) -> str:
             for key, d in zip(keys, c.documents, strict=True)]  # fmt: skip
     return ('<nav id="contents"><h2>Contents</h2><p class="note">Each document compared, its micro F1 on both '
             "sides and whether B won, tied or lost it; the id links to its section.</p>"
-            + _table(("document", "A F1", "B F1", "Δ F1", "B"), body) + "</nav>")  # fmt: skip
+            + table(("document", "A F1", "B F1", "Δ F1", "B"), body) + "</nav>")  # fmt: skip
 
 
 def _changes(d: DocumentComparison) -> str:

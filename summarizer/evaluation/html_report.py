@@ -241,7 +241,8 @@ def header(title: str, facts: Sequence[tuple[str, str]], comparison: Sequence[st
     return "".join(out) + "</header>"
 
 
-def _table(head: Sequence[str], rows: Iterable[str]) -> str:
+def table(head: Sequence[str], rows: Iterable[str]) -> str:
+    """A table with ``head`` as its header row and ``rows`` (``<tr>`` markup), scrolling in its own box."""
     cells = "".join(f'<th scope="col">{esc(h)}</th>' for h in head)
     return f'<div class="wrap"><table><thead><tr>{cells}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
 
@@ -254,10 +255,10 @@ def scores_html(report: EvalReport) -> str:
              for k, v in report.attributes.items()]  # fmt: skip
     facts = views.facts(report)
     b = report.bootstrap_micro_f1
-    return ('<section id="scores"><h2>Scores</h2>' + _table(("category", *views.COLUMNS), rows)
+    return ('<section id="scores"><h2>Scores</h2>' + table(("category", *views.COLUMNS), rows)
             + f"<p>Micro F1, 95% bootstrap interval over documents: <strong>[{b.low:.3f}, {b.high:.3f}]</strong> "
             f"({b.samples} resamplings, seed {b.seed}).</p><h3>Attributes on matched pairs</h3>"
-            + _table(("attribute", "correct", "pairs", "accuracy"), attrs)
+            + table(("attribute", "correct", "pairs", "accuracy"), attrs)
             + _fields_html(report)
             + f'<ul class="facts"><li>{esc(facts["grounding"])}</li><li>{esc(facts["runs"])}</li></ul></section>')  # fmt: skip
 
@@ -269,7 +270,7 @@ def _fields_html(report: EvalReport) -> str:
     return ("<h3>Matched pairs, field by field</h3><p class=\"note\">Per category: pairs, their mean similarity "
             "and evidence agreement (characters both sides' evidence covers over those either covers), and on how "
             "many pairs each field disagrees with gold (actor roles compared by side).</p>"
-            + _table(("category", "pairs", "mean similarity", "mean evidence agreement", "fields that differ"), rows))
+            + table(("category", "pairs", "mean similarity", "mean evidence agreement", "fields that differ"), rows))
 
 
 def contents_html(report: EvalReport, keys: Sequence[str]) -> str:
@@ -278,7 +279,7 @@ def contents_html(report: EvalReport, keys: Sequence[str]) -> str:
             + "".join(f"<td>{c}</td>" for c in views.cells(d.micro)) + f'<td class="error">{esc(d.error or "")}</td></tr>'
             for key, d in zip(keys, report.documents, strict=True)]  # fmt: skip
     return ('<nav id="contents"><h2>Contents</h2><p class="note">Each document, its micro-averaged scores and '
-            "error; the id links to its section.</p>" + _table(("document", *views.COLUMNS, "error"), rows) + "</nav>")  # fmt: skip
+            "error; the id links to its section.</p>" + table(("document", *views.COLUMNS, "error"), rows) + "</nav>")  # fmt: skip
 
 
 def scoring_html() -> str:

@@ -78,13 +78,13 @@ def _field_markdown(report: EvalReport) -> list[str]:
         out += ["", "| document | item | field | predicted | gold |", "|---|---|---|---|---|"]
         for doc_id, c, pair in diffs:
             for name, diff in pair.differences.items():
-                cell = _md(pair.predicted.label)
+                cell = md_cell(pair.predicted.label)
                 out.append(f"| {doc_id} | {c}[{pair.predicted.index}] {cell} | {name} | "
-                           f"{_md(_shown(diff.predicted))} | {_md(_shown(diff.gold))} |")  # fmt: skip
+                           f"{md_cell(_shown(diff.predicted))} | {md_cell(_shown(diff.gold))} |")  # fmt: skip
     return out
 
 
-def _md(text: str) -> str:
+def md_cell(text: str) -> str:
     """Text safe in a Markdown table cell."""
     return " ".join(text.split()).replace("|", "\\|")
 
@@ -112,7 +112,7 @@ def to_markdown(report: EvalReport, comparison: Sequence[str] | None = None) -> 
             "| document | F1 | tp | fp | fn | error |", "|---|---:|---:|---:|---:|---|"]  # fmt: skip
     for d in report.documents:
         m = d.micro
-        out.append(f"| {d.id} | {m.f1:.3f} | {m.tp} | {m.fp} | {m.fn} | {_md(d.error or '')} |")
+        out.append(f"| {d.id} | {m.f1:.3f} | {m.tp} | {m.fp} | {m.fn} | {md_cell(d.error or '')} |")
     out += _field_markdown(report)
     if comparison:
         out += ["", "### Against the baseline", "", *[f"- {line}" for line in comparison]]
