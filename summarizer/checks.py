@@ -26,9 +26,10 @@ from instructor import OpenAISchema
 from pydantic import ValidationInfo, model_validator
 
 from summarizer import prompting
+from summarizer.categories import CATEGORIES, CATEGORY
 from summarizer.errors import ValidationFailed
 from summarizer.grounding import locate
-from summarizer.schema import CATEGORIES, CATEGORY, Actor, Draft
+from summarizer.schema import Actor, Draft
 
 _ARTICLE: contextvars.ContextVar[str | None] = contextvars.ContextVar("summarizer_article", default=None)
 

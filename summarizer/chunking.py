@@ -34,9 +34,10 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from summarizer import tokens
+from summarizer.categories import CATEGORY
 from summarizer.errors import InputError
 from summarizer.grounding import locate
-from summarizer.schema import CATEGORY, ArticleSummary
+from summarizer.schema import ArticleSummary
 
 DUPLICATE_THRESHOLD = 85.0
 SUMMARY_SENTENCES = 3

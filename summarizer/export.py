@@ -37,8 +37,9 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
 
+from summarizer.categories import CATEGORY
 from summarizer.result_lines import ResultsError, records
-from summarizer.schema import CATEGORY, ArticleSummary
+from summarizer.schema import ArticleSummary
 
 Format = Literal["sqlite", "csv", "parquet"]
 FORMATS: tuple[Format, ...] = ("sqlite", "csv", "parquet")

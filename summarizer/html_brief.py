@@ -28,9 +28,11 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
-from summarizer.schema import CATEGORY, ArticleSummary
+from summarizer.categories import CATEGORY
+from summarizer.schema import ArticleSummary
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; base-uri 'none'; form-action 'none'"
 
@@ -103,8 +105,8 @@ def headline(category: str, item: Any) -> str:
             return [clean(v) for v in value]
         return value
 
-    fields = {name: clean(getattr(item, name)) for name in type(item).model_fields if name != "evidence"}
-    line = CATEGORY[category].headline(item.model_copy(update=fields))
+    fields = {name: clean(value) for name, value in vars(item).items() if name != "evidence"}
+    line = CATEGORY[category].headline(SimpleNamespace(**fields))  # a model, or a record (snapshots)
     line = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", line)
     return re.sub(r"\*(.+?)\*", r"<em>\1</em>", line)
 

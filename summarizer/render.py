@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from summarizer.schema import CATEGORY, ArticleSummary, Evidence
+from summarizer.categories import CATEGORY
+from summarizer.snapshots import ARTICLE_SUMMARY
+
+if TYPE_CHECKING:
+    from summarizer.schema import ArticleSummary, Evidence
 
 
 def to_json(summary: ArticleSummary) -> str:
-    return json.dumps(summary.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+    """The summary as JSON (a pydantic model, or a record of one read through its snapshot)."""
+    return json.dumps(ARTICLE_SUMMARY.dump_plain(summary), indent=2, ensure_ascii=False) + "\n"
 
 
 def _quotes(evidence: list[Evidence]) -> str:

@@ -3,7 +3,7 @@
 ``summarizer batch`` writes it (``summarizer.batch.results``); ``export`` turns it into tables and
 ``eval``/``compare`` score its summaries. Reading streams the file one line at a time: each non-blank
 line is checked to be a result line (an ``ok: true`` line with a ``summary`` that validates as an
-``ArticleSummary``, or an ``ok: false`` line with an ``error`` object), and a line that is not stops the
+``ArticleSummary``, through its snapshot, or an ``ok: false`` line with an ``error`` object), and a line that is not stops the
 reader with a ``ResultsError`` naming ``FILE:N`` (exit 2). Resumed and re-run batches may hold several
 lines of one id: readers decide, and all of them let the last one win.
 """
@@ -13,14 +13,15 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterator
 from pathlib import Path
-from typing import Any
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from summarizer.errors import InputError
-from summarizer.schema import ArticleSummary
+from summarizer.snapshots import ARTICLE_SUMMARY, Invalid
 
-Line = tuple[dict[str, Any], ArticleSummary | None]
+if TYPE_CHECKING:
+    from summarizer.schema import ArticleSummary
+
+Line = tuple[dict[str, Any], "ArticleSummary | None"]
 
 
 class ResultsError(InputError):
@@ -66,11 +67,11 @@ def record(path: Path, n: int, line: bytes, only: Collection[str] | None = None)
     ok = value.get("ok")
     if ok is True and isinstance(value.get("summary"), dict):
         try:
-            return value, ArticleSummary.model_validate(value["summary"])
-        except ValidationError as e:
-            first = e.errors()[0]
+            return value, ARTICLE_SUMMARY.validate_python(value["summary"])
+        except Invalid as e:
+            first = e.errors[0]
             where = ".".join(str(p) for p in first["loc"])
-            raise bad(f"summary.{where}: {first['msg']} ({e.error_count()} error(s))") from None
+            raise bad(f"summary.{where}: {first['msg']} ({len(e.errors)} error(s))") from None
     if ok is False and isinstance(value.get("error"), dict):
         return value, None
     raise bad('neither "ok": true with a "summary" object nor "ok": false with an "error" object')

@@ -40,9 +40,10 @@ from summarizer import names
 from summarizer.batch.articles import DEFAULT_PATTERNS, duplicate
 from summarizer.batch.articles import names as input_names
 from summarizer.batch.results import parse
+from summarizer.categories import CATEGORY
 from summarizer.errors import InputError
 from summarizer.html_brief import esc, to_html
-from summarizer.schema import CATEGORY, ArticleSummary
+from summarizer.schema import ArticleSummary
 
 CHANGED = "the input's text changed since the run (hash differs)"
 MISSING = "no input has this id"

@@ -6,6 +6,8 @@ so a document's micro counts are its positions counts. F1 = 2tp / (2tp + fp + fn
   baseline a+b (3,1,2) → 6/9 = 0.6667   better (4,0,1) → 8/9 = 0.8889   worse (2,2,3) → 4/9 = 0.4444
 """
 
+from dataclasses import replace
+
 from summarizer.evaluation.gate import judge
 from summarizer.evaluation.matching import Counts
 from summarizer.evaluation.report import Bootstrap, DocumentEntry, EvalReport, Grounding, Scores, Source, Tokens
@@ -73,7 +75,7 @@ def test_predictions_fail_when_f1_fell() -> None:
 
 def test_f1_below_the_baseline_floor_fails_with_the_floor_named() -> None:
     # documents unchanged, but the baseline's micro F1 is higher than this run's (a hand-raised floor)
-    floor = BASELINE.model_copy(update={"micro": Scores(tp=3, fp=1, fn=2, precision=0.75, recall=0.6, f1=0.7)})
+    floor = replace(BASELINE, micro=Scores(tp=3, fp=1, fn=2, precision=0.75, recall=0.6, f1=0.7))
     verdict = judge(report("predictions", scores(3, 1, 2, 0.6667), doc("a", A), doc("b", B)), floor)
     assert verdict.lines == ("micro: F1 0.700 → 0.667 (-0.033); tp +0, fp +0, fn +0",)
     assert not verdict.moved and verdict.failure == "micro F1 fell below the baseline (0.700)"
@@ -81,7 +83,7 @@ def test_f1_below_the_baseline_floor_fails_with_the_floor_named() -> None:
 
 def test_no_change_passes_in_every_mode() -> None:
     for source in ("replay", "predictions", "live"):
-        verdict = judge(BASELINE.model_copy(update={"source": source}), BASELINE)
+        verdict = judge(replace(BASELINE, source=source), BASELINE)
         assert verdict.lines == () and not verdict.moved and verdict.failure is None
 
 
@@ -97,7 +99,7 @@ def test_added_removed_and_errored_documents_count_as_moved_in_replay() -> None:
 
 
 def test_a_category_missing_from_the_baseline_counts_from_zero() -> None:
-    old = BASELINE.model_copy(update={"categories": {c: s for c, s in BASELINE.categories.items() if c != "risks"}})
+    old = replace(BASELINE, categories={c: s for c, s in BASELINE.categories.items() if c != "risks"})
     verdict = judge(BASELINE, old)
     assert verdict.lines == ("risks: F1 0.000 → 1.000 (+1.000); tp +0, fp +0, fn +0",)
     assert not verdict.moved and verdict.failure is None

@@ -2,6 +2,7 @@
 
 import itertools
 import random
+from dataclasses import asdict
 
 import pytest
 
@@ -107,7 +108,7 @@ def test_optional_gold_is_neither_rewarded_nor_penalised() -> None:
 def test_both_empty_is_perfect_and_all_wrong_is_zero() -> None:
     assert Scores.of(Counts()).f1 == 1.0
     assert Scores.of(Counts(tp=0, fp=2, fn=0)).f1 == 0.0
-    assert Scores.of(Counts(tp=0, fp=0, fn=3)).model_dump() == {"tp": 0, "fp": 0, "fn": 3, "precision": 0.0, "recall": 0.0, "f1": 0.0}
+    assert asdict(Scores.of(Counts(tp=0, fp=0, fn=3))) == {"tp": 0, "fp": 0, "fn": 3, "precision": 0.0, "recall": 0.0, "f1": 0.0}
     assert Scores.of(Counts(tp=2, fp=1, fn=1)).f1 == round(4 / 6, 4)
 
 

@@ -30,9 +30,9 @@ print("\\nPROBE " + json.dumps({"code": code, "imported": [m for m in json.loads
 """
 
 
-def run_probe(argv: list[str]) -> tuple[int, list[str]]:
-    """Exit code of ``summarizer ARGV`` and which of ``SDK`` it imported, from a fresh interpreter."""
-    command = [sys.executable, "-c", PROBE, json.dumps(argv), json.dumps(SDK)]
+def run_probe(argv: list[str], modules: tuple[str, ...] = SDK) -> tuple[int, list[str]]:
+    """Exit code of ``summarizer ARGV`` and which of ``modules`` it imported, from a fresh interpreter."""
+    command = [sys.executable, "-c", PROBE, json.dumps(argv), json.dumps(modules)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
     lines = [line for line in done.stdout.splitlines() if line.startswith("PROBE ")]
     assert done.returncode == 0 and lines, f"probe failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
@@ -114,3 +114,16 @@ def test_batch_dry_run_imports_no_pydantic_and_no_transport(tmp_path: Path) -> N
     lines = [line for line in done.stdout.splitlines() if line.startswith("PROBE ")]
     assert done.returncode == 0 and lines, done.stderr
     assert json.loads(lines[-1].removeprefix("PROBE ")) == {"code": 0, "imported": []}
+
+
+PYDANTIC = ("pydantic", "pydantic_core", "pydantic_core._pydantic_core")
+
+
+def test_linting_and_scoring_validate_through_snapshots_without_importing_pydantic(predictions: Path, tmp_path: Path) -> None:
+    # only pydantic-core's compiled validator is loaded (summarizer.snapshots), not pydantic or its package
+    for argv in (["eval", "--lint"], ["eval", "--predictions", str(predictions), "--json", str(tmp_path / "r.json"),
+                                      "--baseline", str(ROOT / "evals/baseline.json")]):  # fmt: skip
+        code, imported = run_probe(argv, PYDANTIC)
+        assert code == 0
+        assert imported == ["pydantic_core._pydantic_core"], argv
+

@@ -8,6 +8,7 @@ aggregate report. The eval command over the shipped gold is tested end to end in
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -234,14 +235,14 @@ def test_the_report_sums_documents_in_the_order_given() -> None:
     assert report.source == "predictions"
     assert report.categories["positions"] == Scores.of(Counts(tp=2, fp=0, fn=1))
     assert report.micro == Scores.of(Counts(tp=8, fp=0, fn=4))
-    assert report.attributes["positions.stance"].model_dump() == {"pairs": 2, "correct": 1, "accuracy": 0.5}
-    assert report.attributes["proposals.status"].model_dump() == {"pairs": 2, "correct": 2, "accuracy": 1.0}
+    assert asdict(report.attributes["positions.stance"]) == {"pairs": 2, "correct": 1, "accuracy": 0.5}
+    assert asdict(report.attributes["proposals.status"]) == {"pairs": 2, "correct": 2, "accuracy": 1.0}
     assert list(report.attributes) == ["positions.stance", "proposals.status", "support_commitments.status",
                                        "support_commitments.support_type"]  # fmt: skip
     assert report.grounding == Grounding(quotes=9, exact=8, normalized=0, fuzzy=0, not_found=1)
     assert report.schema_valid_rate == round(2 / 3, 4)
     assert report.attempts == 3
-    assert report.tokens.model_dump() == {"prompt_tokens": 150, "completion_tokens": 25, "total_tokens": 175, "cached_tokens": 0}
+    assert asdict(report.tokens) == {"prompt_tokens": 150, "completion_tokens": 25, "total_tokens": 175, "cached_tokens": 0}
     assert report.provenance == {"authored": 3, "recorded": 1}
     assert report.bootstrap_micro_f1 == bootstrap([good, bad, missing])
     assert [d.error for d in report.documents] == [None, None, "no prediction file"]
@@ -252,8 +253,8 @@ def test_attribute_accuracy_is_rounded_and_perfect_when_there_is_nothing_to_chec
     checked = [doc(1, attributes={"positions.stance": [True, True, False]}),
                doc(1, attributes={"positions.stance": [False, True, True]})]  # fmt: skip
     report = aggregate(checked, "replay")
-    assert report.attributes["positions.stance"].model_dump() == {"pairs": 6, "correct": 4, "accuracy": 0.6667}
-    assert report.attributes["proposals.status"].model_dump() == {"pairs": 0, "correct": 0, "accuracy": 1.0}
+    assert asdict(report.attributes["positions.stance"]) == {"pairs": 6, "correct": 4, "accuracy": 0.6667}
+    assert asdict(report.attributes["proposals.status"]) == {"pairs": 0, "correct": 0, "accuracy": 1.0}
 
 
 def test_an_empty_run_is_a_valid_empty_report() -> None:
@@ -385,4 +386,4 @@ def test_a_role_nobody_fills_differs_from_one_somebody_fills(project: Path) -> N
     (pair,) = doc.outcomes["risks"].matched
     assert {k: (d.predicted, d.gold) for k, d in pair.differences.items()} == {"raised_by": ("Germany", None)}
     assert pair.gold.optional and not pair.predicted.optional and pair.gold.label == "the war could spread to Moldova"
-    assert json.loads(pair.model_dump_json())["differences"]["raised_by"] == {"predicted": "Germany", "gold": None}
+    assert asdict(pair)["differences"]["raised_by"] == {"predicted": "Germany", "gold": None}

@@ -30,6 +30,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from summarizer.categories import CATEGORIES
 from summarizer.errors import InputError
 from summarizer.evaluation.gold import Gold
 from summarizer.evaluation.matching import Counts
@@ -37,7 +38,6 @@ from summarizer.evaluation.report import DocumentEntry, EvalReport, Outcome, Run
 from summarizer.evaluation.runner import evaluate
 from summarizer.evaluation.scoring import DocumentScore
 from summarizer.evaluation.views import cells, md_cell
-from summarizer.schema import CATEGORIES
 
 Kind = Literal["report", "predictions", "results", "labelling"]
 SAMPLES = 2000

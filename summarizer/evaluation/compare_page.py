@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from summarizer.categories import CATEGORIES, CATEGORY
 from summarizer.evaluation.compare import HEADER, Comparison, DocumentComparison, Side, SideSummary, facts, rows
 from summarizer.evaluation.html_report import (
     OPTIONAL,
@@ -30,7 +31,6 @@ from summarizer.evaluation.html_report import (
 from summarizer.evaluation.report import DocumentEntry
 from summarizer.evaluation.scoring import DocumentScore
 from summarizer.html_brief import esc
-from summarizer.schema import CATEGORIES, CATEGORY
 
 _STYLE = """
 .changes { border-left: 4px solid #555; padding: .1rem .6rem; } .changes li { margin: .15rem 0; }

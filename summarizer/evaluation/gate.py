@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from summarizer.categories import CATEGORIES
 from summarizer.evaluation.report import EvalReport, Scores
-from summarizer.schema import CATEGORIES
 
 _ABSENT = Scores(tp=0, fp=0, fn=0, precision=0.0, recall=0.0, f1=0.0)  # a category the baseline does not have
 

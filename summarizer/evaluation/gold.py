@@ -7,8 +7,8 @@ labeller would accept either way. ``Aliases`` map alias → canonical actor name
 Gold and alias files are read defensively, since a hand-written file can be broken and a downloaded
 one hostile: at most ``MAX_YAML_BYTES``; YAML aliases (``*name``) are refused, so a "billion laughs"
 file cannot expand (gold needs none); duplicate keys are refused rather than silently overwritten;
-and the data is validated by pydantic models (``GoldFile``, ``ALIASES``) whose first error becomes a
-one-line ``InputError`` naming the file and the field (``positions[0].evidence``).
+and the data is validated by the models of ``gold_format`` (through their snapshots: no pydantic import),
+whose first error becomes a one-line ``InputError`` naming the file and the field (``positions[0].evidence``).
 
 An ``article:`` must stay inside the *project tree* (``project_tree``): the nearest of the gold
 directory and its ancestors that holds ``pyproject.toml`` or ``.git``, else the gold directory's
@@ -20,15 +20,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr, TypeAdapter, ValidationError, create_model
-from pydantic import field_validator as _field_validator
 
+from summarizer.categories import CATEGORIES, CATEGORY
 from summarizer.errors import InputError
+from summarizer.evaluation.gold_format import ALIASES, GOLD_FILE, empty_lists, labels
 from summarizer.grounding import locate
-from summarizer.schema import CATEGORIES, CATEGORY, Actor, Draft
+from summarizer.snapshots import DRAFT, Invalid, location
+
+if TYPE_CHECKING:
+    from summarizer.schema import Actor, Draft
 
 try:  # libyaml when the wheel has it: ~10x faster than the pure-Python loader
     from yaml import CSafeLoader as _SafeLoader
@@ -69,24 +72,12 @@ class StrictLoader(_SafeLoader):
         return super().construct_mapping(node, deep)
 
 
-def _where(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part == "[key]":
-            out += " (the key)"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
-def _one_line(path: Path, what: What, error: ValidationError) -> InputError:
-    errors = error.errors(include_url=False)
+def _one_line(path: Path, what: What, error: Invalid) -> InputError:
+    errors = error.errors
     first = errors[0]
     got = f" (got {type(first['input']).__name__})" if first["type"].endswith("_type") else ""
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    where = _where(first["loc"])
+    where = location(first["loc"])
     return InputError(f"{path}: {where + ': ' if where else ''}{first['msg']}{got}{more}", hint=HINTS[what])
 
 
@@ -113,41 +104,13 @@ def read_yaml(path: Path, what: What) -> Any:
         raise InputError(f"{path}: not valid YAML: {' '.join(str(e).split())[:200]}", hint=HINTS[what]) from e
 
 
-# --------------------------------------------------------------------------- the gold file format
-
-
-def _gold_item(category: str) -> Any:
-    """The category's draft item model plus ``optional: bool = False`` (strict: ``"yes"`` is an error)."""
-    (draft_item,) = get_args(Draft.model_fields[category].annotation)
-    return create_model(draft_item.__name__.replace("Draft", "Gold"), __base__=draft_item, optional=(StrictBool, False))
-
-
-def _none_is_empty(value: Any) -> Any:
-    return [] if value is None else value  # "risks:" with nothing under it
-
-
-_CATEGORY_FIELDS: dict[str, Any] = {category: (list[_gold_item(category)], []) for category in CATEGORIES}  # type: ignore[misc]
-GoldFile: type[BaseModel] = create_model(
-    "GoldFile",
-    __config__=ConfigDict(extra="forbid"),
-    __doc__="A gold file: ``article:`` plus the draft's fields, each item with ``optional: bool = False``.",
-    __validators__={"none_is_empty": _field_validator(*CATEGORIES, mode="before")(_none_is_empty)},
-    article=(StrictStr, ...),
-    summary=(str, ...),
-    actors=(list[Actor], ...),
-    **_CATEGORY_FIELDS,
-)
-ALIASES: TypeAdapter[dict[str, str]] = TypeAdapter(dict[str, str])
-_NOT_OPTIONAL: dict[str, Any] = {"article": True, **{category: {"__all__": {"optional"}} for category in CATEGORIES}}
-
-
 @dataclass(frozen=True)
 class Gold:
     id: str
     path: Path
     article_path: Path
     article_text: str
-    draft: Draft  # the labelled items, validated against the draft schema
+    draft: Draft  # the labelled items, validated against the draft schema (a snapshot record of it, see snapshots)
     optional: dict[str, list[bool]]  # per category, per item
 
 
@@ -171,8 +134,8 @@ def load_aliases(path: Path | None) -> Aliases:
     if not isinstance(raw, dict):
         raise InputError(f"{path}: aliases must be a mapping, not a {type(raw).__name__}", hint=HINTS["aliases"])
     try:
-        table = ALIASES.validate_python(raw)
-    except ValidationError as e:
+        table: dict[str, str] = ALIASES.validate_python(raw)
+    except Invalid as e:
         raise _one_line(path, "aliases", e) from e
     return Aliases({k.strip().casefold(): v.strip() for k, v in table.items()})
 
@@ -210,17 +173,18 @@ def load_gold(path: Path) -> Gold:
             f"{path}: a gold file is a mapping with an 'article:' path, not {what}", hint=HINTS["gold file"]
         )
     try:
-        gold = GoldFile.model_validate(raw)
-    except ValidationError as e:
+        raw = empty_lists(raw)
+        gold = GOLD_FILE.validate_python(raw)
+    except Invalid as e:
         raise _one_line(path, "gold file", e) from e
-    where = article_path(path, gold.article)  # type: ignore[attr-defined]
+    where = article_path(path, gold.article)
     try:
         article_text = where.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(
             f"{path}: article {where} cannot be read", hint="article: is a UTF-8 text file, relative to the gold file"
         ) from e
-    draft = Draft.model_validate(gold.model_dump(exclude=_NOT_OPTIONAL))
+    draft = DRAFT.validate_python(labels(raw))
     optional = {category: [item.optional for item in getattr(gold, category)] for category in CATEGORIES}
     return Gold(path.stem, path, where, article_text, draft, optional)
 

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from summarizer.categories import CATEGORIES, CATEGORY
 from summarizer.evaluation import views
 from summarizer.evaluation.gold import Gold
 from summarizer.evaluation.matching import NEGATION_PENALTY, THRESHOLD, evidence_overlap, text_similarity
@@ -33,7 +34,6 @@ from summarizer.evaluation.report import EvalReport, Scores
 from summarizer.evaluation.scoring import DocumentScore, match_text
 from summarizer.grounding import locate
 from summarizer.html_brief import CSP, STYLE, Span, arrange, esc, headline, mark_article, span_link
-from summarizer.schema import CATEGORIES, CATEGORY
 
 Side = Literal["pred", "gold"]
 Range = tuple[int, int]

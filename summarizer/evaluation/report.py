@@ -6,28 +6,28 @@ F1, and one entry per document. Its JSON is the contract that baselines are kept
 below is the key order written, and a document's ``error`` is left out when there is none. Readers
 ignore fields they do not know, so a report written by a newer version of the same ``version`` loads.
 Rendering lives in ``views`` and ``html_report``, the baseline gate in ``gate``.
+
+The parts are frozen dataclasses, made by keyword; reports are read and written through ``REPORT``
+(pydantic's validation and JSON of them, from a snapshot: ``summarizer.snapshots``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
-
-import pydantic
-from pydantic import BaseModel, ConfigDict
+from typing import Any, Literal
 
 from summarizer.errors import InputError
 from summarizer.evaluation.matching import Counts
+from summarizer.snapshots import Adapter, Invalid
 
 Source = Literal["replay", "predictions", "live"]
 
 
-class _Part(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class Scores(_Part):
+@dataclass(frozen=True, kw_only=True)
+class Scores:
     """Counts with precision, recall and F1 rounded to 4 places; all 1.0 when gold and prediction are both empty."""
 
     tp: int
@@ -47,7 +47,8 @@ class Scores(_Part):
         return cls(tp=c.tp, fp=c.fp, fn=c.fn, precision=round(precision, 4), recall=round(recall, 4), f1=round(f1, 4))
 
 
-class AttributeAccuracy(_Part):
+@dataclass(frozen=True, kw_only=True)
+class AttributeAccuracy:
     """How often one attribute (e.g. ``positions.stance``) agrees with gold on matched pairs; 1.0 with no pairs."""
 
     pairs: int
@@ -55,7 +56,8 @@ class AttributeAccuracy(_Part):
     accuracy: float
 
 
-class Grounding(_Part):
+@dataclass(frozen=True, kw_only=True)
+class Grounding:
     """Predicted evidence quotes by how they were located; ``not_found`` includes quotes dropped as unlocated."""
 
     quotes: int = 0
@@ -65,14 +67,16 @@ class Grounding(_Part):
     not_found: int = 0
 
 
-class Tokens(_Part):
+@dataclass(frozen=True, kw_only=True)
+class Tokens:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
     cached_tokens: int = 0
 
 
-class Bootstrap(_Part):
+@dataclass(frozen=True, kw_only=True)
+class Bootstrap:
     """95% percentile interval of micro F1 over ``samples`` resamplings of the documents (``seed`` fixed)."""
 
     low: float
@@ -84,7 +88,8 @@ class Bootstrap(_Part):
 Value = str | list[str] | None
 
 
-class Difference(_Part):
+@dataclass(frozen=True, kw_only=True)
+class Difference:
     """One field of a matched pair that disagrees: what the prediction says and what gold says
     (None, left out of the JSON, for a role nobody fills, e.g. ``raised_by`` of the article's own analysis)."""
 
@@ -92,7 +97,8 @@ class Difference(_Part):
     gold: Value = None
 
 
-class ItemRef(_Part):
+@dataclass(frozen=True, kw_only=True)
+class ItemRef:
     """An item by its place in its list (``positions[3]``) and its gist, for people to read."""
 
     index: int
@@ -100,7 +106,8 @@ class ItemRef(_Part):
     optional: bool = False  # gold items (and a second labelling's items) only
 
 
-class Pair(_Part):
+@dataclass(frozen=True, kw_only=True)
+class Pair:
     """A matched pair: its similarity, how far its evidence overlaps, and the fields that disagree
     (stance, status, support_type, and actor roles such as ``actor``, ``addressees``, ``raised_by``)."""
 
@@ -111,7 +118,8 @@ class Pair(_Part):
     differences: dict[str, Difference]
 
 
-class Outcome(_Part):
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
     """One category of one document, item by item."""
 
     matched: list[Pair]
@@ -119,7 +127,8 @@ class Outcome(_Part):
     spurious: list[ItemRef]  # predicted items that match no gold item
 
 
-class DocumentEntry(_Part):
+@dataclass(frozen=True, kw_only=True)
+class DocumentEntry:
     """One document's scores; ``error`` (why there was no prediction) is absent from the JSON when None."""
 
     id: str
@@ -130,7 +139,8 @@ class DocumentEntry(_Part):
     items: dict[str, Outcome] | None = None  # keyed by ``schema.CATEGORIES``
 
 
-class FieldDetail(_Part):
+@dataclass(frozen=True, kw_only=True)
+class FieldDetail:
     """Matched pairs of one category: how many, how many disagree on each field, mean evidence overlap."""
 
     pairs: int
@@ -139,7 +149,8 @@ class FieldDetail(_Part):
     mean_evidence_overlap: float
 
 
-class RunInfo(_Part):
+@dataclass(frozen=True, kw_only=True)
+class RunInfo:
     """What made the predictions scored, from their metadata: model, mode and prompt version are
     "mixed" when documents differ and None when no prediction says (a second labelling)."""
 
@@ -149,7 +160,8 @@ class RunInfo(_Part):
     prompt_version: str | None = None
 
 
-class EvalReport(_Part):
+@dataclass(frozen=True, kw_only=True)
+class EvalReport:
     version: Literal[1] = 1
     source: Source
     micro: Scores
@@ -169,7 +181,18 @@ class EvalReport(_Part):
 
     def to_json(self) -> str:
         """The report as written to a file: two-space indented, ASCII-escaped, with a final newline."""
-        return json.dumps(self.model_dump(mode="json", exclude_none=True), indent=2) + "\n"
+        return json.dumps(_plain(self), indent=2) + "\n"
+
+
+def _plain(value: Any) -> Any:
+    """Report parts as JSON values: dataclasses as dicts in field order, a field that is None left out."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain(v) for f in dataclasses.fields(value) if (v := getattr(value, f.name)) is not None}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def load_report(path: Path, what: str = "baseline") -> EvalReport:
@@ -179,12 +202,20 @@ def load_report(path: Path, what: str = "baseline") -> EvalReport:
     except OSError as e:
         raise InputError(f"cannot read {what} {path}: {e}") from e
     try:
-        return EvalReport.model_validate_json(data)
-    except pydantic.ValidationError as e:
-        first = e.errors()[0]
+        return REPORT.validate_json(data)  # type: ignore[no-any-return]
+    except Invalid as e:
+        first = e.errors[0]
         where = ".".join(str(p) for p in first["loc"])
-        more = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
+        more = f" (and {len(e.errors) - 1} more)" if len(e.errors) > 1 else ""
         raise InputError(
             f"{what} {path} is not a version-1 eval report: {where + ': ' if where else ''}{first['msg']}{more}",
             hint="pass a report written by summarizer eval --json",
         ) from e
+
+
+def _report_type() -> Any:
+    return EvalReport
+
+
+REPORT = Adapter("EvalReport", _report_type, ("evaluation/report.py",))
+"""Reads and writes reports; fields unknown to this version are ignored, as the models' config said."""

@@ -28,20 +28,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pydantic
-
 from summarizer import names
 from summarizer.config import Mode, Settings
 from summarizer.errors import InputError, SummarizerError
 from summarizer.evaluation.gold import Gold, gold_files, load_aliases, load_gold
 from summarizer.evaluation.report import EvalReport, Source
 from summarizer.evaluation.scoring import DocumentScore, aggregate, score_document
-from summarizer.render import to_json
 from summarizer.result_lines import records
-from summarizer.schema import ArticleSummary
+from summarizer.snapshots import ARTICLE_SUMMARY, Invalid
 
 if TYPE_CHECKING:
     from summarizer.client import Engine
+    from summarizer.schema import ArticleSummary
 
 
 @dataclass
@@ -99,10 +97,12 @@ def _read_prediction(directory: Path) -> Predict:
         except InputError as e:  # a symbolic link out of the directory
             return Predicted(error=str(e))
         try:
-            summary = ArticleSummary.model_validate_json(path.read_bytes())
+            summary = ARTICLE_SUMMARY.validate_json(path.read_bytes())
         except FileNotFoundError:
             return Predicted(error=f"no prediction file {path.name}")
-        except (OSError, pydantic.ValidationError) as e:
+        except OSError as e:
+            return Predicted(error=f"invalid prediction {path.name}: {' '.join(str(e).split())[:200]}")
+        except Invalid as e:
             return Predicted(error=f"invalid prediction {path.name}: {' '.join(str(e).split())[:200]}")
         return _checked(gold, summary, f"prediction {path.name}")
 
@@ -214,6 +214,8 @@ def prediction_path(directory: Path, doc_id: str) -> Path:
 
 def write_predictions(docs: list[DocumentScore], directory: Path) -> None:
     """Each scored summary as ``prediction_path(directory, id)``; an ``InputError`` when one cannot be written."""
+    from summarizer.render import to_json
+
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as e:

@@ -15,16 +15,16 @@ What is scored may be a model's ``ArticleSummary`` or a second hand labelling of
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from summarizer import prices
+from summarizer.categories import CATEGORIES, CATEGORY
 from summarizer.evaluation.gold import Aliases, Gold, sides
 from summarizer.evaluation.matching import Alignment, Counts, Item, Role, align, count, differences, span_agreement
 from summarizer.evaluation.report import (
@@ -44,7 +44,10 @@ from summarizer.evaluation.report import (
     Tokens,
 )
 from summarizer.grounding import locate
-from summarizer.schema import CATEGORIES, CATEGORY, ArticleSummary
+from summarizer.snapshots import DRAFT
+
+if TYPE_CHECKING:
+    from summarizer.schema import ArticleSummary
 
 
 def _side(name: str, table: dict[str, set[str]], aliases: Aliases) -> frozenset[str]:
@@ -52,12 +55,12 @@ def _side(name: str, table: dict[str, set[str]], aliases: Aliases) -> frozenset[
     return frozenset(table.get(canonical, {canonical}))
 
 
-def match_text(category: str, item: BaseModel) -> str:
+def match_text(category: str, item: Any) -> str:
     """The free text of ``item`` that matching compares (its category's ``match_text`` fields, joined)."""
     return " ".join(str(getattr(item, f)) for f in CATEGORY[category].match_text)
 
 
-def to_item(category: str, item: BaseModel, spans: list[tuple[int, int]], table: dict[str, set[str]],
+def to_item(category: str, item: Any, spans: list[tuple[int, int]], table: dict[str, set[str]],
             aliases: Aliases, optional: bool = False) -> Item:  # fmt: skip
     kind = CATEGORY[category]
     attrs = {a: str(getattr(item, a)) for a in kind.attributes}
@@ -136,8 +139,12 @@ def _sum(counts: Iterable[Counts]) -> Counts:
     return total
 
 
+def _names(part: type) -> list[str]:
+    return [f.name for f in dataclasses.fields(part)]
+
+
 def _grounding(summary: ArticleSummary | None) -> Grounding:
-    g = dict.fromkeys(Grounding.model_fields, 0)
+    g = dict.fromkeys(_names(Grounding), 0)
     if summary is None:
         return Grounding(**g)
     for category in CATEGORIES:
@@ -155,7 +162,7 @@ def gold_digest(gold: Gold) -> str:
     """sha256 of what is scored against: the labelled items (optional flags included) and the article's
     text. Two reports scored a document against the same gold exactly when their digests agree; a
     change of layout or comments in the YAML file does not count."""
-    h = hashlib.sha256(gold.draft.model_dump_json().encode("utf-8"))
+    h = hashlib.sha256(DRAFT.dump_json(gold.draft))
     h.update(json.dumps(gold.optional, sort_keys=True).encode("utf-8"))
     h.update(b"\0")
     h.update(gold.article_text.encode("utf-8"))
@@ -282,7 +289,7 @@ def aggregate(docs: list[DocumentScore], source: Source) -> EvalReport:
             correct=results.count(True),
             accuracy=round(sum(results) / len(results), 4) if results else 1.0,
         )
-    grounding = Grounding(**{k: sum(getattr(d.grounding, k) for d in docs) for k in Grounding.model_fields})
+    grounding = Grounding(**{k: sum(getattr(d.grounding, k) for d in docs) for k in _names(Grounding)})
     valid = [d.summary for d in docs if d.summary is not None]
     scored = [d for d in docs if d.summary is not None or d.labelling]
     provenance: dict[str, int] = {}
@@ -297,7 +304,7 @@ def aggregate(docs: list[DocumentScore], source: Source) -> EvalReport:
         grounding=grounding,
         schema_valid_rate=round(len(scored) / len(docs), 4) if docs else 1.0,
         attempts=sum(s.metadata.attempts for s in valid),
-        tokens=Tokens(**{k: sum(getattr(s.metadata.usage, k) for s in valid) for k in Tokens.model_fields}),
+        tokens=Tokens(**{k: sum(getattr(s.metadata.usage, k) for s in valid) for k in _names(Tokens)}),
         provenance=provenance,
         bootstrap_micro_f1=bootstrap(docs),
         documents=[d.entry() for d in docs],

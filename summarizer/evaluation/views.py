@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from summarizer.categories import CATEGORIES
 from summarizer.evaluation.report import EvalReport, Scores
-from summarizer.schema import CATEGORIES
 
 COLUMNS = ("tp", "fp", "fn", "precision", "recall", "f1")
 
