@@ -14,8 +14,7 @@ import pytest
 from conftest import ROOT
 from pydantic import TypeAdapter
 
-import summarizer.evaluation.gold_format  # noqa: F401 - registers its adapters
-import summarizer.evaluation.report  # noqa: F401
+import summarizer.evaluation.report  # noqa: F401 - registers its adapter (gold_format's are imported below)
 from summarizer import snapshots
 from summarizer.evaluation.gold import load_gold, read_yaml
 from summarizer.evaluation.gold_format import GOLD_FILE, empty_lists, labels
@@ -115,7 +114,7 @@ BROKEN: list[tuple[str, Any]] = [
     ("GoldFile", {"article": "a", "summary": "s", "actors": [], "colour": "red"}),
     ("GoldFile", {"article": "a", "summary": "s", "actors": [{"name": "A", "type": "alien"}],
                   "positions": [{"actor": "A", "topic": "t", "stance": "maybe", "statement": "s", "evidence": [],
-                                 "optional": "yes"}]}),  # fmt: skip
+                                 "optional": "yes"}]}),
     ("Aliases", {"a": 5, 6: "b"}),
     ("Aliases", ["a"]),
     ("ArticleSummary", {"schema_version": "2", "summary": 3}),
