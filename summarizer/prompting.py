@@ -17,27 +17,23 @@ same type as a short TypeScript-like ``declaration`` in the instructions instead
 JSON Schema. ``prompt_version()`` is a short hash of the templates, the schema and the declaration,
 so any change to what the model reads is visible in metadata and in recordings.
 
-Both start from the draft's JSON Schema (``Draft.model_json_schema()``). A copy of it ships as
-``summarizer/data/draft_schema.json`` with what it was made from (the SHA-256 of ``schema.py`` and the
-pydantic version); while both still hold it is read from there, so pricing a run offline
-(``batch --dry-run``) does not import pydantic, and otherwise pydantic makes it as before.
-``tests/test_prompts_schema.py`` holds the copy to the models; ``scripts/draft_schema.py`` rewrites it.
+Both start from the draft's JSON Schema (``Draft.model_json_schema()``), read from the draft's
+snapshot while it is current (``summarizer.snapshots``), so pricing a run offline (``batch --dry-run``)
+does not import pydantic; otherwise pydantic makes it as before.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import re
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from string import Template
 from typing import Any
 
 from summarizer.config import Mode
 from summarizer.errors import SummarizerError
+from summarizer.snapshots import DRAFT
 
 _TEMPLATES = ("system.txt", "user.txt")
 BRIEF_NAME = "ArticleBrief"
@@ -108,49 +104,9 @@ def _field(node: Any, defs: dict[str, Any], path: str) -> Any:
     return {**out, "description": HINTS[path]} if path in HINTS else out
 
 
-DRAFT_SCHEMA_FILE = "draft_schema.json"  # in summarizer/data
-
-
-def _pydantic_version() -> str:
-    """The installed pydantic's version, read from its ``version.py`` without importing it ("" if unknown)."""
-    try:
-        spec = importlib.util.find_spec("pydantic")
-        origin = spec.origin if spec else None
-        text = Path(origin).with_name("version.py").read_text(encoding="utf-8") if origin else ""
-    except (ImportError, OSError, ValueError):
-        return ""
-    found = re.search(r"^VERSION = ['\"]([^'\"]+)['\"]", text, re.MULTILINE)
-    return found.group(1) if found else ""
-
-
-def _draft_schema_key() -> dict[str, str]:
-    """What ``Draft.model_json_schema()`` is made from: the text of ``schema.py`` and the pydantic version."""
-    try:
-        source = hashlib.sha256(Path(__file__).with_name("schema.py").read_bytes()).hexdigest()
-    except OSError:
-        source = ""
-    return {"schema_py_sha256": source, "pydantic": _pydantic_version()}
-
-
-def draft_schema_record() -> dict[str, Any]:
-    """What ``summarizer/data/draft_schema.json`` holds: ``Draft.model_json_schema()`` and what it was made from."""
-    from summarizer.schema import Draft
-
-    return {**_draft_schema_key(), "schema": Draft.model_json_schema()}
-
-
-@cache
 def _draft_schema() -> dict[str, Any]:
-    """``Draft.model_json_schema()``: the shipped copy while it was made from this ``schema.py`` and this
-    pydantic, else made by pydantic (a checkout whose ``schema.py`` changed, another pydantic)."""
-    key = _draft_schema_key()
-    try:
-        shipped = json.loads(resources.files("summarizer.data").joinpath(DRAFT_SCHEMA_FILE).read_text(encoding="utf-8"))
-        if all(key[k] and shipped.get(k) == key[k] for k in key) and isinstance(shipped.get("schema"), dict):
-            return dict(shipped["schema"])
-    except (OSError, ValueError, AttributeError):
-        pass
-    return draft_schema_record()["schema"]  # type: ignore[no-any-return]
+    """``Draft.model_json_schema()``, from its snapshot while current (``summarizer.snapshots``)."""
+    return DRAFT.json_schema()
 
 
 @cache

@@ -8,6 +8,9 @@ its own in a few milliseconds. So the *core schema* pydantic builds for each mod
 (``summarizer/data/core_schemas.json``, written by ``scripts/snapshots.py``), and the extension turns it
 into a validator directly (loaded on its own, as ``tokens`` loads bpe-openai's).
 
+The entry also holds the model's JSON Schema, so ``summarizer schema`` and the prompts (which show the
+model the draft's schema) need no pydantic either.
+
 Same validation, same errors, same JSON: the snapshot is exactly the core schema pydantic made, less
 what JSON cannot hold. A model class is replaced by its name and bound, on load, to a *record* class of
 that name (``Record``: the model's fields as attributes, no methods); a dataclass by its import path,
@@ -234,28 +237,44 @@ class Adapter:
         }
 
     def record(self) -> dict[str, Any]:
-        """This adapter's entry in ``core_schemas.json`` (made with pydantic)."""
+        """This adapter's entry in ``core_schemas.json`` (made with pydantic): the core schema, and the
+        JSON Schema pydantic makes of the model (``model_json_schema()``)."""
         from pydantic import TypeAdapter
 
-        return {**self.key(), "schema": to_snapshot(TypeAdapter(self.build()).core_schema)}
+        adapter = TypeAdapter(self.build())
+        return {**self.key(), "schema": to_snapshot(adapter.core_schema), "json_schema": adapter.json_schema()}
+
+    @cache  # noqa: B019 - one adapter per model, made at import and kept for the process
+    def _entry(self) -> dict[str, Any] | None:
+        """The shipped entry while it is current (made from these sources and this pydantic), else None."""
+        entry = _shipped().get(self.name)
+        if _native() is None or not isinstance(entry, dict):
+            return None
+        key = self.key()
+        return entry if all(key[k] and entry.get(k) == key[k] for k in key) else None
 
     @property
     def from_snapshot(self) -> bool:
         """Whether validation runs from the shipped snapshot (False: pydantic builds the model)."""
         return self._parts()[1]
 
-    @cache  # noqa: B019 - one adapter per model, made at import and kept for the process
+    @cache  # noqa: B019
     def _parts(self) -> tuple[Any, bool]:
-        entry = _shipped().get(self.name)
-        native = _native()
-        key = self.key()
-        if native is not None and isinstance(entry, dict) and all(key[k] and entry.get(k) == key[k] for k in key):
-            schema = _bind(entry["schema"])
-            return native.SchemaValidator(schema), True
+        entry = self._entry()
+        if entry is not None:
+            return _native().SchemaValidator(_bind(entry["schema"])), True  # type: ignore[union-attr]
         from pydantic import TypeAdapter
 
-        adapter = TypeAdapter(self.build())
-        return adapter.validator, False
+        return TypeAdapter(self.build()).validator, False
+
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON Schema of the model, as ``model_json_schema()`` makes it (a fresh copy: callers may change it)."""
+        entry = self._entry()
+        if entry is not None and isinstance(entry.get("json_schema"), dict):
+            return json.loads(json.dumps(entry["json_schema"]))  # type: ignore[no-any-return]
+        from pydantic import TypeAdapter
+
+        return TypeAdapter(self.build()).json_schema()
 
     def _validate(self, method: str, data: Any) -> Any:
         validator = self._parts()[0]

@@ -106,7 +106,7 @@ def test_batch_public_names_stay_functions_after_their_modules_load() -> None:
 
 
 def test_batch_dry_run_imports_no_pydantic_and_no_transport(tmp_path: Path) -> None:
-    # the draft's schema comes from its shipped copy (summarizer/data/draft_schema.json), token counts
+    # the draft's schema comes from its snapshot (summarizer/data/core_schemas.json), token counts
     # from the native tokenizer: pricing needs neither pydantic, the HTTP stack nor bpe_openai's wrapper
     argv = ["batch", str(ROOT / "seeds"), "-o", str(tmp_path / "out.jsonl"), "--dry-run"]
     command = [sys.executable, "-c", PROBE, json.dumps(argv), json.dumps(["pydantic", "httpx2", "asyncio", "bpe_openai"])]
@@ -119,9 +119,9 @@ def test_batch_dry_run_imports_no_pydantic_and_no_transport(tmp_path: Path) -> N
 PYDANTIC = ("pydantic", "pydantic_core", "pydantic_core._pydantic_core")
 
 
-def test_linting_and_scoring_validate_through_snapshots_without_importing_pydantic(predictions: Path, tmp_path: Path) -> None:
+def test_schema_linting_and_scoring_go_through_snapshots_without_importing_pydantic(predictions: Path, tmp_path: Path) -> None:
     # only pydantic-core's compiled validator is loaded (summarizer.snapshots), not pydantic or its package
-    for argv in (["eval", "--lint"], ["eval", "--predictions", str(predictions), "--json", str(tmp_path / "r.json"),
+    for argv in (["schema"], ["eval", "--lint"], ["eval", "--predictions", str(predictions), "--json", str(tmp_path / "r.json"),
                                       "--baseline", str(ROOT / "evals/baseline.json")]):  # fmt: skip
         code, imported = run_probe(argv, PYDANTIC)
         assert code == 0

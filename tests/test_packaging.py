@@ -45,7 +45,7 @@ def test_wheel_ships_the_prompts_and_renders_the_same_prompt_version(tmp_path: P
         for name in TEMPLATES:
             assert f"summarizer/prompts/{name}" in names
             assert zf.read(f"summarizer/prompts/{name}") == (ROOT / "prompts" / name).read_bytes()
-        shipped = "summarizer/data/draft_schema.json"  # what lets batch --dry-run go without pydantic
+        shipped = "summarizer/data/core_schemas.json"  # what lets offline commands go without pydantic
         assert zf.read(shipped) == (ROOT / shipped).read_bytes()
         zf.extractall(tmp_path / "site")
     site = (tmp_path / "site").resolve()

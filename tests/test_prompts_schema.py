@@ -3,15 +3,14 @@ import os
 import re
 import subprocess
 import sys
-from importlib import resources
 
-import pydantic
 import pytest
 from pydantic import ValidationError
 
-from summarizer import prompting
+from summarizer import prompting, snapshots
 from summarizer.checks import ArticleBrief
 from summarizer.schema import ArticleSummary, Draft, json_schema
+from summarizer.snapshots import DRAFT
 
 
 def test_render_is_pure_and_fences_the_article_with_its_hash() -> None:
@@ -105,21 +104,13 @@ def test_metadata_ignores_unknown_fields_from_newer_versions() -> None:
     assert ArticleSummary.model_validate_json(json.dumps(doc)).metadata.attempts == 1
 
 
-def test_the_shipped_draft_schema_is_the_one_pydantic_makes() -> None:
-    shipped = json.loads(resources.files("summarizer.data").joinpath(prompting.DRAFT_SCHEMA_FILE).read_text("utf-8"))
-    assert shipped == prompting.draft_schema_record(), "stale: run `uv run python scripts/draft_schema.py`"
-    assert shipped["schema"] == Draft.model_json_schema() and shipped["pydantic"] == pydantic.VERSION
-
-
-@pytest.mark.parametrize("stale", [{"schema_py_sha256": "0" * 64}, {"pydantic": "2.0.0"}, {"pydantic": ""}])
-def test_a_stale_shipped_draft_schema_is_not_used(monkeypatch: pytest.MonkeyPatch, stale: dict[str, str]) -> None:
-    key = prompting._draft_schema_key()
-    monkeypatch.setattr(prompting, "_draft_schema_key", lambda: {**key, **stale})
-    monkeypatch.setattr(prompting, "draft_schema_record", lambda: {"schema": {"made": "by pydantic"}})
-    prompting._draft_schema.cache_clear()
+def test_the_draft_schema_read_from_its_snapshot_is_the_one_pydantic_makes(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert DRAFT.from_snapshot
+    assert prompting._draft_schema() == Draft.model_json_schema()
+    snapshots.Adapter._entry.cache_clear()
+    monkeypatch.setattr(snapshots, "_shipped", dict)  # stale: pydantic makes it
     try:
-        assert prompting._draft_schema() == {"made": "by pydantic"}
+        assert prompting._draft_schema() == Draft.model_json_schema()
     finally:
         monkeypatch.undo()
-        prompting._draft_schema.cache_clear()
-    assert prompting._draft_schema() == Draft.model_json_schema()
+        snapshots.Adapter._entry.cache_clear()

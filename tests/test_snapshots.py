@@ -45,10 +45,10 @@ def snapshot_errors(name: str, data: Any) -> list[dict[str, Any]]:
 @pytest.fixture
 def stale(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every snapshot treated as stale: the adapters build their models with pydantic."""
-    snapshots.Adapter._parts.cache_clear()
+    snapshots.Adapter._parts.cache_clear(), snapshots.Adapter._entry.cache_clear()
     monkeypatch.setattr(snapshots, "_shipped", dict)
     yield
-    snapshots.Adapter._parts.cache_clear()
+    snapshots.Adapter._parts.cache_clear(), snapshots.Adapter._entry.cache_clear()
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +66,17 @@ def test_the_shipped_snapshot_is_the_core_schema_pydantic_makes_now(name: str) -
     shipped = json.loads((ROOT / "summarizer" / "data" / snapshots.SNAPSHOT_FILE).read_text(encoding="utf-8"))
     assert shipped.get(name) == ADAPTERS[name].record(), "stale: run `uv run python scripts/snapshots.py`"
     assert ADAPTERS[name].from_snapshot
+
+
+def test_the_schema_command_prints_the_json_schema_pydantic_makes(capsys: pytest.CaptureFixture[str]) -> None:
+    from summarizer.cli import main
+    from summarizer.schema import ArticleSummary
+
+    assert main(["schema"]) == 0
+    assert capsys.readouterr().out == json.dumps(ArticleSummary.model_json_schema(), indent=2) + "\n"
+    first = ARTICLE_SUMMARY.json_schema()
+    first["title"] = "changed"
+    assert ARTICLE_SUMMARY.json_schema() == ArticleSummary.model_json_schema()  # each call has its own copy
 
 
 def test_what_json_cannot_hold_is_refused_by_name() -> None:

@@ -1,2 +1,2 @@
-"""Data shipped with the package: the price table (``prices.json``) and the draft's JSON Schema as
-pydantic makes it (``draft_schema.json``, see ``summarizer.prompting``)."""
+"""Data shipped with the package: the price table (``prices.json``) and the models' core schemas and
+JSON Schemas as pydantic makes them (``core_schemas.json``, see ``summarizer.snapshots``)."""
