@@ -27,7 +27,6 @@ results, errors and JSON, and fails when a shipped entry is stale.
 from __future__ import annotations
 
 import hashlib
-import importlib.machinery
 import importlib.util
 import json
 import re
@@ -37,6 +36,8 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from summarizer import extensions
 
 SNAPSHOT_FILE = "core_schemas.json"  # in summarizer/data
 NATIVE = "pydantic_core._pydantic_core"
@@ -105,32 +106,8 @@ def pydantic_version() -> str:
 
 @cache
 def _native() -> ModuleType | None:
-    """pydantic-core's extension without running ``pydantic_core/__init__.py`` (registered under its own
-    name, so a later ``import pydantic_core`` shares it, and its ValidationError is pydantic's); None
-    when it cannot be found in the layout we know."""
-    if NATIVE in sys.modules:
-        return sys.modules[NATIVE]
-    try:
-        package = importlib.util.find_spec("pydantic_core")
-    except (ImportError, ValueError):  # pragma: no cover
-        return None
-    folders = package.submodule_search_locations if package else None
-    if not folders:  # pragma: no cover
-        return None
-    finder = importlib.machinery.FileFinder(
-        folders[0], (importlib.machinery.ExtensionFileLoader, importlib.machinery.EXTENSION_SUFFIXES)
-    )
-    spec = finder.find_spec(NATIVE)
-    if spec is None or spec.loader is None:  # pragma: no cover
-        return None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[NATIVE] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:  # pragma: no cover
-        del sys.modules[NATIVE]
-        raise
-    return module
+    """pydantic-core's extension without ``pydantic_core/__init__.py``; its ValidationError is pydantic's."""
+    return extensions.load(NATIVE)
 
 
 def source_digest(sources: tuple[str, ...]) -> str:

@@ -16,12 +16,12 @@ practice; the sum is the count to within a token per piece).
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
-import sys
+import importlib
 from functools import cache
 from types import ModuleType
 from typing import Any
+
+from summarizer import extensions
 
 PIECE_CHARS = 100_000
 FALLBACK = "o200k_base"
@@ -30,27 +30,8 @@ NATIVE = "bpe_openai._bindings"
 
 @cache
 def _native() -> ModuleType:
-    """``bpe_openai._bindings`` without running ``bpe_openai/__init__.py`` (registered under its own
-    name, so a later ``import bpe_openai`` shares it rather than initialising it twice)."""
-    if NATIVE in sys.modules:
-        return sys.modules[NATIVE]
-    package = importlib.util.find_spec("bpe_openai")  # locates the package without importing it
-    folders = package.submodule_search_locations if package else None
-    finder = importlib.machinery.FileFinder(
-        folders[0] if folders else "",
-        (importlib.machinery.ExtensionFileLoader, importlib.machinery.EXTENSION_SUFFIXES),
-    )
-    spec = finder.find_spec(NATIVE) if folders else None
-    if spec is None or spec.loader is None:  # pragma: no cover - a layout we do not know: the ordinary import
-        return importlib.import_module(NATIVE)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[NATIVE] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:  # pragma: no cover
-        del sys.modules[NATIVE]
-        raise
-    return module
+    """``bpe_openai._bindings`` without running ``bpe_openai/__init__.py`` (``summarizer.extensions``)."""
+    return extensions.load(NATIVE) or importlib.import_module(NATIVE)  # a layout we do not know: the ordinary import
 
 
 @cache
