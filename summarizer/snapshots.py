@@ -6,7 +6,7 @@ summaries and reports with pydantic models, and paid for it before doing any wor
 about 40% of its start-up. The validation itself is pydantic-core's, a compiled extension that loads on
 its own in a few milliseconds. So the *core schema* pydantic builds for each model is shipped as JSON
 (``summarizer/data/core_schemas.json``, written by ``scripts/snapshots.py``), and the extension turns it
-into a validator directly (loaded on its own, as ``tokens`` loads bpe-openai's).
+into a validator directly (the extension loaded on its own: ``summarizer.extensions``).
 
 The entry also holds the model's JSON Schema, so ``summarizer schema`` and the prompts (which show the
 model the draft's schema) need no pydantic either.
@@ -88,7 +88,7 @@ class Record:
 
 @cache
 def record_class(name: str) -> type[Record]:
-    """The record class standing for the model ``name`` (one per name, so serializers accept what validators made)."""
+    """The record class standing for the model ``name`` (one per name: records of one model share a class)."""
     return type(name, (Record,), {"__slots__": (), "__module__": __name__})
 
 
@@ -306,5 +306,5 @@ def draft() -> Any:
     return Draft
 
 
-ARTICLE_SUMMARY = Adapter("ArticleSummary", article_summary, ("schema.py",))
+ARTICLE_SUMMARY = Adapter("ArticleSummary", article_summary, ("schema.py", "config.py"))  # config: Mode
 DRAFT = Adapter("Draft", draft, ("schema.py",))
