@@ -1,8 +1,10 @@
 """Start-up time of whole CLI processes, each against baselines measured in the same run.
 
 Commands that call no model (``--help``, ``schema``, ``eval --lint``, ``eval --predictions DIR``,
-``batch --dry-run``) are compared with ``python -c "import openai"``: none of them needs the SDK, and
-issue #10 asks each to take at most 0.3x of that import. The model command ``summarize --replay``
+``compare DIR DIR``, ``export``, ``render``, ``batch --dry-run``) are compared with ``python -c "import
+openai"``: none of them needs the SDK, and issue #10 asks each to take at most 0.3x of that import.
+``compare`` scores both of its runs (the same saved predictions twice, the most it does), ``export``
+and ``render`` read a results file of the shipped articles (made by a replay batch, not timed). The model command ``summarize --replay``
 (the README's first command) is shown too, and with ``--baseline-lock REF`` it is measured a second
 time with the dependencies locked at git ``REF`` (a throw-away venv built from that commit's
 ``uv.lock``, running this checkout's code), so that a dependency upgrade is judged in one run.
@@ -66,6 +68,10 @@ def commands(python: Path, work: Path) -> list[Command]:
         Command("schema", [cli, "schema"], offline=True),
         Command("eval --lint", [cli, "eval", "--lint"], offline=True),
         Command("eval --predictions", [cli, "eval", "--predictions", str(work / "pred")], offline=True),
+        Command("compare", [cli, "compare", str(work / "pred"), str(work / "pred")], offline=True),
+        Command("export", [cli, "export", str(work / "results.jsonl"), "-o", str(work / "export.db")], offline=True),
+        Command("render", [cli, "render", str(work / "results.jsonl"), str(ROOT / "evals/articles"), "-o",
+                           str(work / "site")], offline=True),
         Command("batch --dry-run", [cli, "batch", str(SEED), "-o", str(work / "dry.jsonl"), "--dry-run"], offline=True),
         Command("summarize --replay", replay, offline=False),
     ]
@@ -206,9 +212,13 @@ def main() -> int:
     python = Path(sys.executable)
     with tempfile.TemporaryDirectory(prefix="summarizer-startup-") as tmp:
         work = Path(tmp)
-        # saved predictions for `eval --predictions` (made by a replay run, which is not timed)
-        subprocess.run([script(python), "eval", "--save-predictions", str(work / "pred")], cwd=ROOT, env=env,
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        # saved predictions for `eval --predictions` and `compare`, a results file for `export` and `render`
+        # (made by replay runs, which are not timed)
+        for made in (["eval", "--save-predictions", str(work / "pred")],
+                     ["batch", str(ROOT / "evals/articles"), "-o", str(work / "results.jsonl"), "--replay",
+                      str(ROOT / "evals/recordings")]):  # fmt: skip
+            subprocess.run([script(python), *made], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)  # fmt: skip
         cmds = commands(python, work)
         extra = baseline_commands(args.baseline_lock, work) if args.baseline_lock else []
         os.chdir(ROOT)  # eval's default gold and aliases paths

@@ -33,13 +33,14 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any, Literal
 
 from summarizer.categories import CATEGORY
 from summarizer.result_lines import ResultsError, records
-from summarizer.schema import ArticleSummary
+from summarizer.snapshots import ARTICLE_SUMMARY
+
+if TYPE_CHECKING:
+    from summarizer.schema import ArticleSummary
 
 Format = Literal["sqlite", "csv", "parquet"]
 FORMATS: tuple[Format, ...] = ("sqlite", "csv", "parquet")
@@ -70,10 +71,12 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _item_model(category: str) -> type[BaseModel]:
-    (model,) = get_args(ArticleSummary.model_fields[category].annotation)
-    assert isinstance(model, type) and issubclass(model, BaseModel)
-    return model
+def _item_fields(category: str) -> dict[str, Any]:
+    """The fields of the category's item model, in order, from ``ArticleSummary``'s JSON Schema
+    (read from its snapshot: no pydantic import)."""
+    schema = ARTICLE_SUMMARY.json_schema()
+    name = schema["properties"][category]["items"]["$ref"].rpartition("/")[2]
+    return dict(schema["$defs"][name]["properties"])
 
 
 def _singular(word: str) -> str:
@@ -90,10 +93,10 @@ class _CategoryLayout:
 def _layout(category: str) -> _CategoryLayout:
     scalars: list[str] = []
     lists: dict[str, tuple[str, str]] = {}
-    for name, info in _item_model(category).model_fields.items():
+    for name, field_schema in _item_fields(category).items():
         if name == "evidence":
             continue
-        if get_origin(info.annotation) is list:
+        if field_schema.get("type") == "array":
             value = "actor" if name in CATEGORY[category].references else _singular(name)
             lists[name] = (f"{_singular(category.split('_')[0])}_{name}", value)
         else:
@@ -192,7 +195,7 @@ def rows(record: dict[str, Any], s: ArticleSummary | None = None) -> Rows:
         out["articles"].append(tuple(article.get(name) for name in TABLE["articles"].names))
         return out
     if s is None:
-        s = ArticleSummary.model_validate(record["summary"])
+        s = ARTICLE_SUMMARY.validate_python(record["summary"])
     m, u = s.metadata, s.metadata.usage
     if article["cost"] is None:
         article["cost"] = _number(record["summary"]["metadata"].get("cost"))  # a newer writer's metadata may carry it

@@ -29,10 +29,12 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from summarizer.categories import CATEGORY
-from summarizer.schema import ArticleSummary
+
+if TYPE_CHECKING:
+    from summarizer.schema import ArticleSummary  # or a record of one (summarizer.snapshots)
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; base-uri 'none'; form-action 'none'"
 

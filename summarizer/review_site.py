@@ -31,10 +31,8 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-from pydantic import ValidationError
 
 from summarizer import names
 from summarizer.batch.articles import DEFAULT_PATTERNS, duplicate
@@ -43,7 +41,10 @@ from summarizer.batch.results import parse
 from summarizer.categories import CATEGORY
 from summarizer.errors import InputError
 from summarizer.html_brief import esc, to_html
-from summarizer.schema import ArticleSummary
+from summarizer.snapshots import ARTICLE_SUMMARY, Invalid
+
+if TYPE_CHECKING:
+    from summarizer.schema import ArticleSummary
 
 CHANGED = "the input's text changed since the run (hash differs)"
 MISSING = "no input has this id"
@@ -127,9 +128,9 @@ def _lines(path: Path) -> Iterator[tuple[int, int, bytes]]:
 
 def _summary(path: Path, n: int, record: dict[str, Any]) -> ArticleSummary:
     try:
-        return ArticleSummary.model_validate(record["summary"])
-    except ValidationError as e:
-        first = e.errors()[0]
+        return ARTICLE_SUMMARY.validate_python(record["summary"])  # type: ignore[no-any-return]
+    except Invalid as e:
+        first = e.errors[0]
         where = ".".join(str(p) for p in first["loc"])
         raise RenderError(f"{path}:{n} is not a batch result line: summary.{where}: {first['msg']}") from None
 

@@ -222,7 +222,8 @@ def test_warnings_name_the_item_by_its_content() -> None:
     ]
 
 
-QUICK = [["schema"], ["eval", "--lint"], ["eval", "--predictions", "MISSING"], ["batch", str(SEED), "-o", "OUT", "--dry-run"]]
+QUICK = [["schema"], ["eval", "--lint"], ["eval", "--predictions", "MISSING"], ["batch", str(SEED), "-o", "OUT", "--dry-run"],
+         ["compare", "MISSING", "MISSING"], ["export", "MISSING", "-o", "OUT"], ["render", "MISSING", "MISSING", "-o", "OUT"]]
 NOT_QUICK = [["summarize", "MISSING"], ["batch", str(SEED), "-o", "OUT", "--replay", "MISSING"]]
 
 

@@ -119,11 +119,30 @@ def test_batch_dry_run_imports_no_pydantic_and_no_transport(tmp_path: Path) -> N
 PYDANTIC = ("pydantic", "pydantic_core", "pydantic_core._pydantic_core")
 
 
-def test_schema_linting_and_scoring_go_through_snapshots_without_importing_pydantic(predictions: Path, tmp_path: Path) -> None:
-    # only pydantic-core's compiled validator is loaded (summarizer.snapshots), not pydantic or its package
-    for argv in (["schema"], ["eval", "--lint"], ["eval", "--predictions", str(predictions), "--json", str(tmp_path / "r.json"),
-                                      "--baseline", str(ROOT / "evals/baseline.json")]):  # fmt: skip
-        code, imported = run_probe(argv, PYDANTIC)
-        assert code == 0
-        assert imported == ["pydantic_core._pydantic_core"], argv
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("offline") / "results.jsonl"
+    assert main(["batch", str(ROOT / "evals/articles"), "-o", str(out), "--replay", str(ROOT / "evals/recordings")]) == 0
+    return out
 
+
+def test_commands_that_call_no_model_go_through_snapshots_without_pydantic_or_the_sdk(
+    predictions: Path, results: Path, tmp_path: Path
+) -> None:
+    # only pydantic-core's compiled validator is loaded (summarizer.snapshots), not pydantic or its package
+    for argv in (
+        ["schema"],
+        ["eval", "--lint"],
+        ["eval", "--predictions", str(predictions), "--json", str(tmp_path / "r.json"),
+         "--baseline", str(ROOT / "evals/baseline.json")],
+        ["compare", str(ROOT / "evals/baseline.json"), str(predictions), "--json", str(tmp_path / "c.json"),
+         "--markdown", str(tmp_path / "c.md"), "--html", str(tmp_path / "c.html")],
+        ["compare", str(predictions), str(ROOT / "evals/gold-second")],
+        ["export", str(results), "-o", str(tmp_path / "x.db")],
+        ["export", str(results), "-o", str(tmp_path / "csv")],
+        ["render", str(results), str(ROOT / "evals/articles"), "-o", str(tmp_path / "site")],
+    ):  # fmt: skip
+        code, imported = run_probe(argv, (*PYDANTIC, *SDK))
+        assert code == 0, argv
+        assert imported == ["pydantic_core._pydantic_core"], argv
+    assert (tmp_path / "site" / "index.html").is_file() and (tmp_path / "csv" / "positions.csv").is_file()

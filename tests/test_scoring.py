@@ -387,3 +387,14 @@ def test_a_role_nobody_fills_differs_from_one_somebody_fills(project: Path) -> N
     assert {k: (d.predicted, d.gold) for k, d in pair.differences.items()} == {"raised_by": ("Germany", None)}
     assert pair.gold.optional and not pair.predicted.optional and pair.gold.label == "the war could spread to Moldova"
     assert asdict(pair)["differences"]["raised_by"] == {"predicted": "Germany", "gold": None}
+
+
+@pytest.mark.parametrize("n", [1, 2, 16, 97])
+def test_resamples_are_the_draws_random_choices_makes(n: int) -> None:
+    import random
+
+    from summarizer.evaluation.scoring import resamples
+
+    for seed in (0, 1, 12345):
+        rng = random.Random(seed)
+        assert list(resamples(n, 300, seed)) == [rng.choices(range(n), k=n) for _ in range(300)]

@@ -8,7 +8,8 @@ calls no model (``schema``, ``eval --lint``, ``eval --predictions``) never impor
 instructor (``tests/test_offline_imports.py``; ``benchmarks/startup.py`` times them).
 
 Run as a program (``console``: the console script, ``python -m summarizer``), a *quick* command (one
-that calls no model: ``schema``, ``eval --lint``, ``eval --predictions``, ``batch --dry-run``; its
+that calls no model: ``schema``, ``eval --lint``, ``eval --predictions``, ``compare``, ``export``,
+``render``, ``batch --dry-run``; its
 parser's ``quick`` default says which) runs with the cyclic garbage collector's first threshold raised
 from 700 to ``QUICK_GC_THRESHOLD`` allocations. Nearly all it allocates at start-up are the objects its
 imports create, which live until the process ends: collecting every 700 allocations only traverses them

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from summarizer.cli.common import add_report_outputs, write
+from summarizer.cli.common import add_report_outputs, import_yaml, write
 from summarizer.errors import InputError
 
 
@@ -16,6 +16,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     a paired bootstrap interval of the micro-F1 difference, wins/ties/losses per document, what changed.
     A and B are each a predictions directory, a batch results .jsonl, a gold directory (another
     labelling) or a saved eval --json report."""
+    import_yaml()  # gold files are YAML
     from summarizer.evaluation.gold import DEFAULT_ALIASES, DEFAULT_GOLD, default_path
 
     sides = [Path(args.a), Path(args.b)]
@@ -24,12 +25,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
             raise InputError(f"not found: {side}", hint="each side is a predictions directory, a batch results "
                                                         ".jsonl, a gold directory or an eval --json report")  # fmt: skip
     from summarizer.errors import RegressionDetected
-    from summarizer.evaluation.compare import compare, kind_of, load_side, to_markdown, to_text
+    from summarizer.evaluation.compare import compare, kind_of, load_sides, to_markdown, to_text
 
     needs_gold = any(kind_of(side) != "report" for side in sides)
     gold_dir = default_path(args.gold, DEFAULT_GOLD, "--gold DIR") if needs_gold else Path(args.gold or DEFAULT_GOLD)
     aliases = default_path(args.aliases, DEFAULT_ALIASES, "--aliases F") if needs_gold else None
-    a, b = (load_side(side, gold_dir=gold_dir, aliases=aliases) for side in sides)
+    a, b = load_sides(sides, gold_dir=gold_dir, aliases=aliases)
     comparison = compare(a, b)
     sys.stdout.write(to_text(comparison))
     if args.json:
@@ -57,4 +58,4 @@ def register(sub: Any) -> None:
     add_report_outputs(p, "comparison", "both runs side by side")
     p.add_argument("--fail-if-worse", action="store_true",
                    help="exit 10 when B's micro F1 is lower and the 95%% interval excludes 0")  # fmt: skip
-    p.set_defaults(handler=cmd_compare)
+    p.set_defaults(handler=cmd_compare, quick=lambda args: True)  # calls no model: quick (see summarizer.cli)

@@ -34,4 +34,4 @@ def register(sub: Any) -> None:
                    help="a .db/.sqlite file (SQLite), or a directory (one CSV file per table); replaced, never appended to")  # fmt: skip
     p.add_argument("--format", choices=FORMATS, help="default: sqlite for a .db/.sqlite/.sqlite3 name, else csv; "
                    "parquet needs the parquet extra (pyarrow)")  # fmt: skip
-    p.set_defaults(handler=cmd_export)
+    p.set_defaults(handler=cmd_export, quick=lambda args: True)  # calls no model: quick (see summarizer.cli)

@@ -34,4 +34,4 @@ def register(sub: Any) -> None:
                    help="file names to take from directories, as given to batch (default: *.txt)")
     p.add_argument("-o", "--output", required=True, metavar="DIR",
                    help="the site's directory: index.html and a/<id>.html; pages are replaced, never appended to")
-    p.set_defaults(handler=cmd_render)
+    p.set_defaults(handler=cmd_render, quick=lambda args: True)  # calls no model: quick (see summarizer.cli)

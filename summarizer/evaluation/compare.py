@@ -23,20 +23,26 @@ labelling (the gold itself), B's scores are the inter-labeller precision, recall
 from __future__ import annotations
 
 import json
-import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
-
-from pydantic import BaseModel, ConfigDict
 
 from summarizer.categories import CATEGORIES
 from summarizer.errors import InputError
 from summarizer.evaluation.gold import Gold
 from summarizer.evaluation.matching import Counts
-from summarizer.evaluation.report import DocumentEntry, EvalReport, Outcome, RunInfo, Scores, Tokens, load_report
-from summarizer.evaluation.runner import evaluate
-from summarizer.evaluation.scoring import DocumentScore
+from summarizer.evaluation.report import (
+    DocumentEntry,
+    EvalReport,
+    Outcome,
+    RunInfo,
+    Scores,
+    Tokens,
+    jsonable,
+    load_report,
+)
+from summarizer.evaluation.runner import evaluate, load_golds
+from summarizer.evaluation.scoring import DocumentScore, resamples
 from summarizer.evaluation.views import cells, md_cell
 
 Kind = Literal["report", "predictions", "results", "labelling"]
@@ -76,22 +82,28 @@ def kind_of(path: Path) -> Kind:
     return "results" if isinstance(head, dict) and "id" in head else "report"
 
 
-def load_side(path: Path, *, gold_dir: Path, aliases: Path | None) -> Side:
-    kind = kind_of(path)
-    if kind == "report":
-        return Side(path, kind, load_report(path, "report"))
-    report, docs, golds = evaluate(gold_dir=gold_dir, aliases_path=aliases, source="predictions", predictions=path)
-    return Side(path, kind, report, docs, golds)
+def load_sides(paths: list[Path], *, gold_dir: Path, aliases: Path | None) -> list[Side]:
+    """The run each of ``paths`` holds: a saved report as it is, any other scored here (the gold files
+    read once for all of them)."""
+    sides: list[Side] = []
+    golds: list[Gold] | None = None
+    for path in paths:
+        kind = kind_of(path)
+        if kind == "report":
+            sides.append(Side(path, kind, load_report(path, "report")))
+            continue
+        golds = golds if golds is not None else load_golds(gold_dir)
+        report, docs, scored = evaluate(gold_dir=gold_dir, aliases_path=aliases, source="predictions",
+                                        predictions=path, golds=golds)  # fmt: skip
+        sides.append(Side(path, kind, report, docs, scored))
+    return sides
 
 
 # --------------------------------------------------------------------------- the comparison
 
 
-class _Part(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class SideSummary(_Part):
+@dataclass(frozen=True, kw_only=True)
+class SideSummary:
     path: str
     kind: Kind
     source: str
@@ -103,13 +115,15 @@ class SideSummary(_Part):
     provenance: dict[str, int]
 
 
-class Delta(_Part):
+@dataclass(frozen=True, kw_only=True)
+class Delta:
     precision: float
     recall: float
     f1: float
 
 
-class Interval(_Part):
+@dataclass(frozen=True, kw_only=True)
+class Interval:
     """95% percentile interval of micro F1 (B) − micro F1 (A) over paired resamplings of the documents."""
 
     difference: float
@@ -119,7 +133,8 @@ class Interval(_Part):
     seed: int
 
 
-class FieldChange(_Part):
+@dataclass(frozen=True, kw_only=True)
+class FieldChange:
     """A field of a gold item both runs matched that disagreed with gold in A and agrees in B (fixed) or the reverse."""
 
     item: str  # the gold item's gist
@@ -127,7 +142,8 @@ class FieldChange(_Part):
     change: Literal["fixed", "broken"]
 
 
-class Change(_Part):
+@dataclass(frozen=True, kw_only=True)
+class Change:
     """What changed in one category of one document from A to B (items by their gist)."""
 
     gained: list[str]  # gold items B matched and A did not
@@ -137,7 +153,8 @@ class Change(_Part):
     fields: list[FieldChange]  # on gold items both sides matched
 
 
-class DocumentComparison(_Part):
+@dataclass(frozen=True, kw_only=True)
+class DocumentComparison:
     id: str
     a: Scores
     b: Scores
@@ -147,7 +164,8 @@ class DocumentComparison(_Part):
     changes: dict[str, Change] | None = None  # categories that changed; None when a side has no item detail
 
 
-class Comparison(_Part):
+@dataclass(frozen=True, kw_only=True)
+class Comparison:
     version: Literal[1] = 1
     a: SideSummary
     b: SideSummary
@@ -164,7 +182,7 @@ class Comparison(_Part):
     documents: list[DocumentComparison]
 
     def to_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json", exclude_none=True), indent=2) + "\n"
+        return json.dumps(jsonable(self), indent=2) + "\n"
 
 
 def _f1(tp: int, errors: int) -> float:
@@ -187,13 +205,10 @@ def paired_bootstrap(pairs: list[tuple[Scores, Scores]], samples: int = SAMPLES,
     difference = round(_f1(total[2], total[3]) - _f1(total[0], total[1]), 4)
     if not counts:
         return Interval(difference=difference, low=0.0, high=0.0, samples=0, seed=seed)
-    rng = random.Random(seed)
-    n = len(counts)
+    columns = [[c[k] for c in counts] for k in range(4)]  # tp A, errors A, tp B, errors B
     values = []
-    for _ in range(samples):
-        ta = ea = tb = eb = 0
-        for i in rng.choices(range(n), k=n):
-            ta, ea, tb, eb = ta + counts[i][0], ea + counts[i][1], tb + counts[i][2], eb + counts[i][3]
+    for drawn in resamples(len(counts), samples, seed):
+        ta, ea, tb, eb = (sum(map(column.__getitem__, drawn)) for column in columns)
         values.append(_f1(tb, eb) - _f1(ta, ea))
     values.sort()
     return Interval(difference=difference, low=round(values[int(0.025 * samples)], 4),
@@ -259,10 +274,8 @@ def compare(a: Side, b: Side) -> Comparison:
     interval = paired_bootstrap([(da.micro, db.micro) for da, db in zip(ea, eb, strict=True)])
     summary_a, summary_b = _summary(a), _summary(b)
     if ids != list(by_id_a) or ids != list(by_id_b):  # each side's own scores, on the documents compared
-        summary_a = summary_a.model_copy(update={"micro": _scores(ea, None),
-                                                 "categories": {c: _scores(ea, c) for c in CATEGORIES}})  # fmt: skip
-        summary_b = summary_b.model_copy(update={"micro": _scores(eb, None),
-                                                 "categories": {c: _scores(eb, c) for c in CATEGORIES}})  # fmt: skip
+        summary_a = replace(summary_a, micro=_scores(ea, None), categories={c: _scores(ea, c) for c in CATEGORIES})
+        summary_b = replace(summary_b, micro=_scores(eb, None), categories={c: _scores(eb, c) for c in CATEGORIES})
     return Comparison(
         a=summary_a,
         b=summary_b,

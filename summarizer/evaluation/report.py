@@ -181,17 +181,17 @@ class EvalReport:
 
     def to_json(self) -> str:
         """The report as written to a file: two-space indented, ASCII-escaped, with a final newline."""
-        return json.dumps(_plain(self), indent=2) + "\n"
+        return json.dumps(jsonable(self), indent=2) + "\n"
 
 
-def _plain(value: Any) -> Any:
-    """Report parts as JSON values: dataclasses as dicts in field order, a field that is None left out."""
+def jsonable(value: Any) -> Any:
+    """Report parts (and comparisons) as JSON values: dataclasses as dicts in field order, a field that is None left out."""
     if dataclasses.is_dataclass(value):
-        return {f.name: _plain(v) for f in dataclasses.fields(value) if (v := getattr(value, f.name)) is not None}
+        return {f.name: jsonable(v) for f in dataclasses.fields(value) if (v := getattr(value, f.name)) is not None}
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 

@@ -172,11 +172,13 @@ def evaluate(
     record: Path | None = None,
     mode: Mode = "tools",
     progress: Callable[[str], None] | None = None,
+    golds: list[Gold] | None = None,
 ) -> tuple[EvalReport, list[DocumentScore], list[Gold]]:
+    """Score one run against the gold files of ``gold_dir`` (``golds``: those files already loaded, by
+    ``load_golds``, when several runs are scored against them); returns the report, each scored
+    document, and the gold each was scored against."""
     aliases = load_aliases(aliases_path)
-    golds = [load_gold(p) for p in gold_files(gold_dir)]
-    if not golds:
-        raise InputError(f"no gold files (*.yaml) in {gold_dir}")
+    golds = golds if golds is not None else load_golds(gold_dir)
     settings = settings or Settings.from_env()
     if source == "predictions":
         assert predictions is not None
@@ -204,6 +206,14 @@ def evaluate(
     if not docs:
         raise InputError(f"{predictions} labels none of the articles in {gold_dir}")
     return aggregate(docs, source), docs, scored
+
+
+def load_golds(gold_dir: Path) -> list[Gold]:
+    """Every gold file of ``gold_dir``, loaded; an ``InputError`` when there is none."""
+    golds = [load_gold(p) for p in gold_files(gold_dir)]
+    if not golds:
+        raise InputError(f"no gold files (*.yaml) in {gold_dir}")
+    return golds
 
 
 def prediction_path(directory: Path, doc_id: str) -> Path:

@@ -19,8 +19,9 @@ import dataclasses
 import hashlib
 import json
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from summarizer import prices
@@ -225,19 +226,24 @@ def score_document(gold: Gold, summary: ArticleSummary | None, aliases: Aliases,
                          labelling=labelling is not None)  # fmt: skip
 
 
+def resamples(n: int, samples: int, seed: int) -> Iterator[list[int]]:
+    """Indices of ``samples`` resamplings of ``n`` documents with replacement, as
+    ``random.Random(seed).choices(range(n), k=n)`` draws them (``floor(random() * n)`` each: the same
+    numbers, ``tests/test_scoring.py`` checks), without that call's overhead per resampling."""
+    rand, size = random.Random(seed).random, float(n)
+    for _ in range(samples):
+        yield [int(rand() * size) for _ in repeat(None, n)]
+
+
 def bootstrap(docs: list[DocumentScore], samples: int = 1000, seed: int = 0) -> Bootstrap:
     """95% percentile interval of micro F1, resampling documents with replacement."""
     if not docs:
         return Bootstrap(low=0.0, high=0.0, samples=0, seed=seed)
-    per_doc = [(c.tp, c.fp + c.fn) for c in (_sum(d.counts.values()) for d in docs)]
-    rng = random.Random(seed)
-    n = len(per_doc)
+    totals = [_sum(d.counts.values()) for d in docs]
+    tps, errs = [c.tp for c in totals], [c.fp + c.fn for c in totals]
     values = []
-    for _ in range(samples):
-        tp = errors = 0
-        for i in rng.choices(range(n), k=n):
-            tp += per_doc[i][0]
-            errors += per_doc[i][1]
+    for drawn in resamples(len(totals), samples, seed):
+        tp, errors = sum(map(tps.__getitem__, drawn)), sum(map(errs.__getitem__, drawn))
         values.append(2 * tp / (2 * tp + errors) if tp + errors else 1.0)
     values.sort()
     return Bootstrap(low=round(values[int(0.025 * samples)], 4), high=round(values[int(0.975 * samples) - 1], 4),
