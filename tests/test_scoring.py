@@ -355,7 +355,8 @@ def test_a_second_labelling_is_scored_item_by_item_with_its_optional_items_unpen
     (risk,) = doc.outcomes["risks"].matched
     assert risk.gold.optional and risk.predicted.optional  # an optional item on both sides: matched, not counted
     (extra,) = doc.outcomes["support_commitments"].spurious
-    assert extra.optional and extra.label == "talks"
+    assert extra.optional and extra.label == "talks" and extra.index == 0
+    assert (pair.predicted.index, pair.gold.index, risk.predicted.index, risk.gold.index) == (0, 0, 0, 0)
     report = aggregate([doc], "predictions")
     assert report.schema_valid_rate == 1.0  # a labelling is something scored, not a missing prediction
     assert report.cost_usd is None and report.run is not None and report.run.model is None
@@ -398,3 +399,17 @@ def test_resamples_are_the_draws_random_choices_makes(n: int) -> None:
     for seed in (0, 1, 12345):
         rng = random.Random(seed)
         assert list(resamples(n, 300, seed)) == [rng.choices(range(n), k=n) for _ in range(300)]
+
+
+def test_the_gold_digest_is_stable_so_saved_reports_stay_comparable() -> None:
+    # the committed baseline recorded each document's digest; the same gold must give the same digest
+    from conftest import ROOT
+
+    from summarizer.evaluation.gold import load_gold
+    from summarizer.evaluation.scoring import gold_digest
+
+    recorded = {d["id"]: d["gold_sha256"] for d in json.loads((ROOT / "evals/baseline.json").read_text())["documents"]}
+    paths = sorted((ROOT / "evals/gold").glob("*.yaml"))
+    assert len(paths) == len(recorded) == 16
+    assert {p.stem: gold_digest(load_gold(p)) for p in paths} == recorded
+

@@ -9,9 +9,8 @@ instructor (``tests/test_offline_imports.py``; ``benchmarks/startup.py`` times t
 
 Run as a program (``console``: the console script, ``python -m summarizer``), a *quick* command (one
 that calls no model: ``schema``, ``eval --lint``, ``eval --predictions``, ``compare``, ``export``,
-``render``, ``batch --dry-run``; its
-parser's ``quick`` default says which) runs with the cyclic garbage collector's first threshold raised
-from 700 to ``QUICK_GC_THRESHOLD`` allocations. Nearly all it allocates at start-up are the objects its
+``render``, ``batch --dry-run``; its parser's ``quick`` default says which) runs with the cyclic
+garbage collector's first threshold raised from 700 to ``QUICK_GC_THRESHOLD`` allocations. Nearly all it allocates at start-up are the objects its
 imports create, which live until the process ends: collecting every 700 allocations only traverses them
 again and again (7% of ``eval --lint``). The collector stays on, so reference cycles made by a long
 run (a dry run over a million-line JSONL) are still freed and memory stays bounded. ``main`` called in
