@@ -100,9 +100,7 @@ def _read_prediction(directory: Path) -> Predict:
             summary = ARTICLE_SUMMARY.validate_json(path.read_bytes())
         except FileNotFoundError:
             return Predicted(error=f"no prediction file {path.name}")
-        except OSError as e:
-            return Predicted(error=f"invalid prediction {path.name}: {' '.join(str(e).split())[:200]}")
-        except Invalid as e:
+        except (OSError, Invalid) as e:  # Invalid: the first error, where and what (positions[0].stance: ...)
             return Predicted(error=f"invalid prediction {path.name}: {' '.join(str(e).split())[:200]}")
         return _checked(gold, summary, f"prediction {path.name}")
 
