@@ -71,10 +71,9 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _item_fields(category: str) -> dict[str, Any]:
+def _item_fields(schema: dict[str, Any], category: str) -> dict[str, Any]:
     """The fields of the category's item model, in order, from ``ArticleSummary``'s JSON Schema
-    (read from its snapshot: no pydantic import)."""
-    schema = ARTICLE_SUMMARY.json_schema()
+    ``schema`` (read from its snapshot: no pydantic import)."""
     name = schema["properties"][category]["items"]["$ref"].rpartition("/")[2]
     return dict(schema["$defs"][name]["properties"])
 
@@ -90,10 +89,10 @@ class _CategoryLayout:
     lists: dict[str, tuple[str, str]]  # list field -> (link table, value column)
 
 
-def _layout(category: str) -> _CategoryLayout:
+def _layout(schema: dict[str, Any], category: str) -> _CategoryLayout:
     scalars: list[str] = []
     lists: dict[str, tuple[str, str]] = {}
-    for name, field_schema in _item_fields(category).items():
+    for name, field_schema in _item_fields(schema, category).items():
         if name == "evidence":
             continue
         if field_schema.get("type") == "array":
@@ -104,7 +103,8 @@ def _layout(category: str) -> _CategoryLayout:
     return _CategoryLayout(category, tuple(scalars), lists)
 
 
-LAYOUTS: tuple[_CategoryLayout, ...] = tuple(_layout(c) for c in CATEGORY)
+_SCHEMA = ARTICLE_SUMMARY.json_schema()
+LAYOUTS: tuple[_CategoryLayout, ...] = tuple(_layout(_SCHEMA, c) for c in CATEGORY)
 
 _ARTICLE = {"article_id": "articles(id)"}
 
